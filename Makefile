@@ -1,0 +1,129 @@
+# chainmail: one GNU Makefile, no configure step.
+#   make            build every program into bin/
+#   make check      unit + end-to-end tests, then again under ASan/UBSan
+#   make run        start the whole server in the foreground (see README)
+#   make bench      side-by-side benchmarks against Postfix/Dovecot
+#   make fuzz       build the libFuzzer targets (clang)
+# Local overrides go in config.mk.
+
+-include config.mk
+
+CC      ?= cc
+SAN     ?= 0
+WERROR  ?= 1
+
+WARN   := -std=c99 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDHARD := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+OPT    := -O2 -g
+ifeq ($(SAN),1)
+OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+HARDEN := -fPIE
+LDHARD := -pie -fsanitize=address,undefined -Wl,--as-needed
+endif
+ifneq ($(WERROR),0)
+WARN   += -Werror
+endif
+
+CPPFLAGS += -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Ilib
+CFLAGS   += $(WARN) $(HARDEN) $(OPT)
+LDFLAGS  += $(LDHARD)
+LDLIBS   := -lskarnet -lcdb -lcrypt
+
+# Where things go: the plain build in bin/ and build/, the sanitizer
+# build entirely under build/san/ so both can coexist.
+ifeq ($(SAN),1)
+B   := build/san
+BIN := build/san/bin
+else
+B   := build/default
+BIN := bin
+endif
+
+PROGS    := $(notdir $(patsubst %/,%,$(dir $(wildcard cmd/*/*.c))))
+PROGS    := $(sort $(PROGS))
+LIBSRC   := $(wildcard lib/*.c)
+LIBOBJ   := $(patsubst lib/%.c,$(B)/lib/%.o,$(LIBSRC))
+LIBA     := $(B)/libchainmail.a
+UNITSRC  := $(wildcard t/unit/*.c)
+UNITS    := $(patsubst t/unit/%.c,$(B)/t/unit/%.t,$(UNITSRC))
+HDRS     := $(wildcard lib/*.h) $(wildcard cmd/*/*.h)
+
+# per-program extra libraries
+LIBS_tlsd    := -lbearssl
+LIBS_smtp-send := -lbearssl -lresolv
+
+.PHONY: all check check-plain check-san unit run bench fuzz fuzz-check deps clean tables
+all: $(addprefix $(BIN)/,$(PROGS)) tables
+
+$(B)/lib/%.o: lib/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/cmd/%.o: cmd/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Icmd/$(firstword $(subst /, ,$*)) $(CFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+$(BIN)/%: $$(patsubst cmd/%.c,$(B)/cmd/%.o,$$(wildcard cmd/$$*/*.c)) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_$*) $(LDLIBS)
+
+$(B)/t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -It/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+unit: $(UNITS)
+
+# Compile the operator's tables in etc/ (text -> .cdb, atomically).
+tables:
+	@$(MAKE) -s -C etc
+
+# The test suite: TAP under t/, driven by prove. Tests find the
+# programs through CHAINMAIL_BIN.
+PROVE ?= prove
+check: deps
+	$(MAKE) check-plain
+	$(MAKE) check-san
+check-plain: all unit
+	CHAINMAIL_BIN=$(CURDIR)/bin CHAINMAIL_ROOT=$(CURDIR) \
+	  $(PROVE) -r t/ $(B)/t/
+	-@$(MAKE) -s fuzz-check
+check-san:
+	$(MAKE) SAN=1 all unit
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	CHAINMAIL_BIN=$(CURDIR)/build/san/bin CHAINMAIL_ROOT=$(CURDIR) CHAINMAIL_SAN=1 \
+	  $(PROVE) -r t/ build/san/t/
+
+# libFuzzer targets: t/fuzz/fuzz-*.c, corpus in t/fuzz/corpus/<name>/.
+FUZZSRC := $(wildcard t/fuzz/fuzz-*.c)
+FUZZERS := $(patsubst t/fuzz/%.c,build/fuzz/%,$(FUZZSRC))
+build/fuzz/%: t/fuzz/%.c $(LIBSRC) $(HDRS)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -std=c99 -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBSRC) $(LDLIBS)
+fuzz: $(FUZZERS)
+# run every fuzzer over its corpus once (a regression test, not a search)
+fuzz-check: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$${f##*/fuzz-}; \
+	  echo "fuzz: $$n over t/fuzz/corpus/$$n"; \
+	  $$f -runs=0 t/fuzz/corpus/$$n >/dev/null 2>&1 || { echo "fuzz: $$n FAILED"; exit 1; }; done
+
+run: all
+	sh package/run-local
+
+bench: all
+	sh t/bench/run
+
+# Install the Debian packages listed in package/deps that are missing
+# (only as root; otherwise print what is missing).
+deps:
+	@sh package/install-deps
+
+clean:
+	rm -rf bin build
