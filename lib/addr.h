@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "caps.h"
 
 /* A mailbox "local@domain" as text, NUL-terminated. at is the index of
  * the '@' that separates local part and domain; at == len when there is

@@ -1,8 +1,8 @@
-/* lib/limits.h: every cap on untrusted input, in one place.
+/* lib/caps.h: every cap on untrusted input, in one place.
  * Defaults follow RFC 5321 section 4.5.3; each one that an operator may
  * change is read from the environment variable named beside it. */
-#ifndef CHAINMAIL_LIMITS_H
-#define CHAINMAIL_LIMITS_H
+#ifndef CHAINMAIL_CAPS_H
+#define CHAINMAIL_CAPS_H
 
 #define SMTP_LINE_MAX		1024	/* command line incl. CRLF (RFC: 512) ; SMTPD_LINEMAX */
 #define SMTP_REPLY_MAX		512	/* one reply line, from a check program */
