@@ -1,0 +1,187 @@
+/* lib/smtpcmd.c: SMTP command lines. */
+#include <string.h>
+#include <strings.h>
+
+#include "caps.h"
+#include "smtpcmd.h"
+
+static struct {
+	char const *name;
+	enum smtpcmd_verb verb;
+} const verbs[] = {	/* sorted for bsearch-like scanning; short list */
+	{ "AUTH", SMTPCMD_AUTH }, { "BDAT", SMTPCMD_BDAT },
+	{ "DATA", SMTPCMD_DATA }, { "EHLO", SMTPCMD_EHLO },
+	{ "EXPN", SMTPCMD_EXPN }, { "HELO", SMTPCMD_HELO },
+	{ "HELP", SMTPCMD_HELP }, { "MAIL", SMTPCMD_MAIL },
+	{ "NOOP", SMTPCMD_NOOP }, { "QUIT", SMTPCMD_QUIT },
+	{ "RCPT", SMTPCMD_RCPT }, { "RSET", SMTPCMD_RSET },
+	{ "STARTTLS", SMTPCMD_STARTTLS }, { "VRFY", SMTPCMD_VRFY },
+	{ "XCLIENT", SMTPCMD_XCLIENT },
+};
+
+enum smtpcmd_verb
+smtpcmd_verb(char const *line, size_t len, char const **arg, size_t *arglen)
+{
+	size_t v = 0;
+
+	while (v < len && line[v] != ' ')
+		v++;
+	*arg = line + len;
+	*arglen = 0;
+	if (v < len) {
+		*arg = line + v + 1;
+		*arglen = len - v - 1;
+	}
+	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+		if (strlen(verbs[i].name) == v && !strncasecmp(line, verbs[i].name, v))
+			return verbs[i].verb;
+	return SMTPCMD_UNKNOWN;
+}
+
+static size_t
+skip_spaces(char const *s, size_t len, size_t i)
+{
+	while (i < len && s[i] == ' ')
+		i++;
+	return i;
+}
+
+/* Match "FROM:" / "TO:" case-blind, then optional spaces (lenient, as
+ * most clients that send "MAIL FROM: <x>" expect). */
+static int
+prefix(char const *s, size_t len, char const *p, size_t *i)
+{
+	size_t n = strlen(p);
+
+	if (len < n || strncasecmp(s, p, n))
+		return 0;
+	*i = skip_spaces(s, len, n);
+	return 1;
+}
+
+/* "keyword[=value]" at s[0..len), esmtp-keyword = (ALPHA / DIGIT)
+ * *(ALPHA / DIGIT / "-"), esmtp-value = 1*(%d33-60 / %d62-126). */
+static int
+param_split(char const *s, size_t len, size_t *klen, char const **val, size_t *vlen)
+{
+	size_t i = 0;
+
+	while (i < len && s[i] != '=') {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c == '-' && i)))
+			return 0;
+		i++;
+	}
+	if (!i)
+		return 0;
+	*klen = i;
+	*val = 0;
+	*vlen = 0;
+	if (i < len) {
+		*val = s + i + 1;
+		*vlen = len - i - 1;
+		if (!*vlen)
+			return 0;
+		for (size_t j = 0; j < *vlen; j++)
+			if ((*val)[j] < 33 || (*val)[j] > 126 || (*val)[j] == '=')
+				return 0;
+	}
+	return 1;
+}
+
+static int
+keyis(char const *s, size_t klen, char const *k)
+{
+	return strlen(k) == klen && !strncasecmp(s, k, klen);
+}
+
+enum smtpcmd_err
+smtpcmd_mail(char const *arg, size_t len, struct smtpcmd_mail *m)
+{
+	size_t i, used, n = 0;
+	unsigned int flags = ADDR_NULLOK | ADDR_NOBRACKETS;
+	size_t pstart;
+
+	m->size = 0;
+	m->has_size = m->body = m->smtputf8 = 0;
+	if (!prefix(arg, len, "FROM:", &i))
+		return SMTPCMD_ESYNTAX;
+	/* SMTPUTF8 changes what the path may hold: look at the params first */
+	pstart = i;
+	while (pstart < len && arg[pstart] != ' ')
+		pstart++;
+	for (size_t j = pstart; j < len;) {
+		size_t e;
+		j = skip_spaces(arg, len, j);
+		for (e = j; e < len && arg[e] != ' '; e++)
+			;
+		if (e - j == 8 && !strncasecmp(arg + j, "SMTPUTF8", 8))
+			flags |= ADDR_UTF8;
+		j = e;
+	}
+	used = addr_parse_path(&m->addr, arg + i, len - i, flags);
+	if (!used)
+		return SMTPCMD_EADDR;
+	i += used;
+	if (i < len && arg[i] != ' ')
+		return SMTPCMD_ESYNTAX;
+	while ((i = skip_spaces(arg, len, i)) < len) {
+		size_t e = i, klen, vlen;
+		char const *val;
+
+		while (e < len && arg[e] != ' ')
+			e++;
+		if (++n > SMTP_PARAMS_MAX)
+			return SMTPCMD_ETOOMANY;
+		if (!param_split(arg + i, e - i, &klen, &val, &vlen))
+			return SMTPCMD_EPARAM;
+		if (keyis(arg + i, klen, "SIZE")) {
+			unsigned long long v = 0;
+			if (!val || m->has_size || vlen > 20)
+				return SMTPCMD_EPARAM;
+			for (size_t j = 0; j < vlen; j++) {
+				if (val[j] < '0' || val[j] > '9')
+					return SMTPCMD_EPARAM;
+				if (v > (~0ULL - 9) / 10)
+					return SMTPCMD_EPARAM;
+				v = v * 10 + (unsigned long long)(val[j] - '0');
+			}
+			m->size = v;
+			m->has_size = 1;
+		} else if (keyis(arg + i, klen, "BODY")) {
+			if (!val || m->body)
+				return SMTPCMD_EPARAM;
+			if (vlen == 4 && !strncasecmp(val, "7BIT", 4))
+				m->body = SMTPCMD_BODY_7BIT;
+			else if (vlen == 8 && !strncasecmp(val, "8BITMIME", 8))
+				m->body = SMTPCMD_BODY_8BITMIME;
+			else
+				return SMTPCMD_EPARAM;
+		} else if (keyis(arg + i, klen, "SMTPUTF8")) {
+			if (val || m->smtputf8)
+				return SMTPCMD_EPARAM;
+			m->smtputf8 = 1;
+		} else
+			return SMTPCMD_EPARAM;
+		i = e;
+	}
+	return SMTPCMD_OK;
+}
+
+enum smtpcmd_err
+smtpcmd_rcpt(char const *arg, size_t len, int utf8, struct addr *a)
+{
+	size_t i, used;
+	unsigned int flags = ADDR_POSTMASTER | ADDR_NOBRACKETS | (utf8 ? ADDR_UTF8 : 0);
+
+	if (!prefix(arg, len, "TO:", &i))
+		return SMTPCMD_ESYNTAX;
+	used = addr_parse_path(a, arg + i, len - i, flags);
+	if (!used)
+		return SMTPCMD_EADDR;
+	i = skip_spaces(arg, len, i + used);
+	if (i < len)
+		return SMTPCMD_EPARAM;
+	return SMTPCMD_OK;
+}
