@@ -1,0 +1,392 @@
+/* cmd/smtpd/run.c: the programs smtpd runs: RCPT checks and the queue
+ * chain (message on fd 0, envelope on fd 1, reply line on fd 3). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <skalibs/allreadwrite.h>
+#include <skalibs/strerr.h>
+#include <skalibs/unix-timed.h>
+
+#include "log.h"
+#include "rc.h"
+#include "smtpdata.h"
+#include "smtpd.h"
+
+/* Map a wait status to 0, 100 or 111 (anything unexpected is temporary). */
+static int
+exitclass(int wstat)
+{
+	if (WIFEXITED(wstat)) {
+		int c = WEXITSTATUS(wstat);
+		if (c == RC_OK || c == RC_PERM)
+			return c;
+	}
+	return RC_TEMP;
+}
+
+static int
+waitchild(pid_t pid)
+{
+	int wstat;
+
+	while (waitpid(pid, &wstat, 0) < 0)
+		if (errno != EINTR)
+			return RC_TEMP;
+	return exitclass(wstat);
+}
+
+/* Read what a child writes on fd until EOF, at most max-1 bytes kept, for
+ * at most secs seconds. Returns bytes kept; -1 on timeout. */
+static ssize_t
+readreply(int fd, char *buf, size_t max, int secs)
+{
+	size_t n = 0;
+	time_t end = time(0) + secs;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char junk[512];
+		ssize_t r;
+		time_t now = time(0);
+
+		if (now >= end)
+			return -1;
+		r = poll(&p, 1, (int)(end - now) * 1000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		if (n < max - 1)
+			r = read(fd, buf + n, max - 1 - n);
+		else
+			r = read(fd, junk, sizeof junk);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (n < max - 1)
+			n += (size_t)r;
+	}
+	buf[n] = 0;
+	return (ssize_t)n;
+}
+
+/* Keep the first line of a program's reply if it is a printable SMTP
+ * reply of the class that its exit code says; else use def. */
+static void
+pickreply(char *reply, size_t max, char const *got, int rc, char const *def)
+{
+	char want = rc == RC_OK ? '2' : rc == RC_PERM ? '5' : '4';
+	size_t n = 0;
+
+	while (got[n] && got[n] != '\n' && got[n] != '\r')
+		n++;
+	if (n >= 5 && got[0] == want && got[1] >= '0' && got[1] <= '9' &&
+	    got[2] >= '0' && got[2] <= '9' && got[3] == ' ' && n < max) {
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)got[i] < 0x20 || (unsigned char)got[i] >= 0x7f)
+				goto def;
+		memcpy(reply, got, n);
+		reply[n] = 0;
+		return;
+	}
+def:
+	snprintf(reply, max, "%s", def);
+}
+
+static void
+setenv_or_die(char const *name, char const *value)
+{
+	if (setenv(name, value, 1) < 0)
+		_exit(RC_TEMP);
+}
+
+/* In the child: the transaction's environment for the programs we run. */
+static void
+childenv(struct smtpd *s, struct addr const *rcpt)
+{
+	char size[32];
+
+	setenv_or_die("SENDER", s->sender.s);
+	if (rcpt)
+		setenv_or_die("RECIPIENT", rcpt->s);
+	if (s->declared) {
+		snprintf(size, sizeof size, "%llu", s->declared);
+		setenv_or_die("SIZE", size);
+	} else
+		unsetenv("SIZE");
+	setenv_or_die("HELO", s->helo);
+	setenv_or_die("SMTPSESSION", s->sessionid);
+}
+
+int
+smtpd_checkrcpt(struct smtpd *s, struct addr const *rcpt, char *reply, size_t max)
+{
+	static char const okdef[] = "250 2.1.5 Ok";
+	char out[SMTP_REPLY_MAX + 1];
+
+	snprintf(reply, max, "%s", okdef);
+	for (size_t i = 0; s->checks[i]; i++) {
+		int p[2], rc;
+		pid_t pid;
+		ssize_t r;
+
+		if (pipe(p) < 0) {
+			snprintf(reply, max, "451 4.3.0 temporary failure, try again later");
+			return RC_TEMP;
+		}
+		pid = fork();
+		if (pid < 0) {
+			close(p[0]);
+			close(p[1]);
+			snprintf(reply, max, "451 4.3.0 temporary failure, try again later");
+			return RC_TEMP;
+		}
+		if (!pid) {
+			char const *argv[2] = { s->checks[i], 0 };
+			int devnull = open("/dev/null", O_RDONLY);
+			if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0)
+				_exit(RC_TEMP);
+			close(p[0]);
+			close(p[1]);
+			close(devnull);
+			childenv(s, rcpt);
+			execvp(argv[0], (char *const *)argv);
+			strerr_warnwu2sys("exec ", argv[0]);
+			_exit(RC_TEMP);
+		}
+		close(p[1]);
+		r = readreply(p[0], out, sizeof out, SMTPD_CHECK_TIMEOUT);
+		close(p[0]);
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			waitchild(pid);
+			strerr_warnw3x("check ", s->checks[i], " timed out");
+			snprintf(reply, max, "451 4.3.0 temporary failure, try again later");
+			return RC_TEMP;
+		}
+		rc = waitchild(pid);
+		pickreply(reply, max, out, rc,
+		    rc == RC_OK ? okdef : rc == RC_PERM ? "550 5.1.1 recipient rejected" :
+		    "451 4.3.0 temporary failure, try again later");
+		if (rc != RC_OK)
+			return rc;
+	}
+	return RC_OK;
+}
+
+/* The queue chain, started when DATA is accepted. */
+struct chain {
+	pid_t pid;
+	int msg;	/* we write the message here */
+	int env;	/* and the envelope here */
+	int rep;	/* and read the reply here */
+	int broken;	/* a write failed: the chain is gone */
+};
+
+static int
+chain_start(struct smtpd *s, struct chain *c)
+{
+	int m[2], e[2], r[2];
+
+	if (pipe(m) < 0)
+		return 0;
+	if (pipe(e) < 0) {
+		close(m[0]);
+		close(m[1]);
+		return 0;
+	}
+	if (pipe(r) < 0) {
+		close(m[0]);
+		close(m[1]);
+		close(e[0]);
+		close(e[1]);
+		return 0;
+	}
+	c->pid = fork();
+	if (c->pid < 0) {
+		close(m[0]); close(m[1]); close(e[0]); close(e[1]); close(r[0]); close(r[1]);
+		return 0;
+	}
+	if (!c->pid) {
+		/* fd 3 may be one of our pipe ends: move everything high first */
+		int fm = fcntl(m[0], F_DUPFD, 10), fe = fcntl(e[0], F_DUPFD, 10),
+		    fr = fcntl(r[1], F_DUPFD, 10);
+		if (fm < 0 || fe < 0 || fr < 0)
+			_exit(RC_TEMP);
+		close(m[0]); close(m[1]); close(e[0]); close(e[1]); close(r[0]); close(r[1]);
+		if (dup2(fm, 0) < 0 || dup2(fe, 1) < 0 || dup2(fr, 3) < 0)
+			_exit(RC_TEMP);
+		close(fm);
+		close(fe);
+		close(fr);
+		childenv(s, s->nrcpt == 1 ? &s->lastrcpt : 0);
+		execvp(s->chain[0], (char *const *)s->chain);
+		strerr_warnwu2sys("exec ", s->chain[0]);
+		_exit(RC_TEMP);
+	}
+	close(m[0]);
+	close(e[0]);
+	close(r[1]);
+	c->msg = m[1];
+	c->env = e[1];
+	c->rep = r[0];
+	c->broken = 0;
+	return 1;
+}
+
+static void
+chain_write(struct chain *c, int fd, char const *p, size_t len)
+{
+	if (c->broken || !len)
+		return;
+	if (allwrite(fd, p, len) < len)
+		c->broken = 1;
+}
+
+/* Abort: the chain must not commit anything. Closing the envelope pipe
+ * before the envelope is complete tells it so. */
+static void
+chain_abort(struct chain *c)
+{
+	close(c->msg);
+	close(c->env);
+	close(c->rep);
+	kill(c->pid, SIGTERM);
+	waitchild(c->pid);
+}
+
+static void
+received(struct smtpd *s, struct chain *c)
+{
+	char buf[2048], date[64];
+	time_t now = time(0);
+	struct tm tm;
+	int n;
+	char const *proto = s->esmtp ? (s->utf8 ? "UTF8ESMTP" : "ESMTP") : (s->utf8 ? "UTF8SMTP" : "SMTP");
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	n = snprintf(buf, sizeof buf,
+	    "Received: from %s (%s [%s])\n\tby %s (chainmail) with %s id %s.%lu\n",
+	    s->helo, s->remotehost ? s->remotehost : "unknown", s->remoteip,
+	    s->hostname, proto, s->sessionid, s->messages + 1);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		n = 0;
+	if (s->nrcpt == 1)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "\tfor <%s>; %s\n", s->lastrcpt.s, date);
+	else
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "\t; %s\n", date);
+	if ((size_t)n >= sizeof buf)
+		n = (int)sizeof buf - 1;
+	chain_write(c, c->msg, buf, (size_t)n);
+}
+
+static void
+logmsg(struct smtpd *s, size_t size, char const *result, char const *reply)
+{
+	char from[LOG_ESC_MAX * 4 + 1], rep[LOG_ESC_MAX * 4 + 1], n[96];
+
+	if (!s->verbosity)
+		return;
+	log_esc(from, sizeof from, s->sender.s, s->sender.len);
+	log_esc(rep, sizeof rep, reply, strlen(reply));
+	snprintf(n, sizeof n, " rcpts=%lu size=%zu result=", s->nrcpt, size);
+	strerr_warni("session=", s->sessionid, " ip=", s->remoteip, " from=<", from, ">",
+	    n, result, " reply=\"", rep, "\"");
+}
+
+int
+smtpd_data(struct smtpd *s)
+{
+	struct chain c;
+	struct smtpdata d = SMTPDATA_ZERO;
+	int overflow = 0, rc;
+	char out[BUFFER_INSIZE], got[SMTP_REPLY_MAX + 1], reply[SMTP_REPLY_MAX + 1];
+
+	if (!chain_start(s, &c)) {
+		strerr_warnwu1sys("start the queue chain");
+		smtpd_reply(s, "451 4.3.0 queue temporarily unavailable, try again later");
+		return 0;
+	}
+	smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	smtpd_flush(s);
+	received(s, &c);
+	while (!d.done) {
+		struct iovec v[2];
+
+		if (buffer_isempty(&s->in)) {
+			ssize_t r;
+			smtpd_deadline(s);
+			r = buffer_timed_fill_g(&s->in, &s->deadline);
+			if (r <= 0) {
+				int timedout = r < 0 && errno == ETIMEDOUT;
+				chain_abort(&c);
+				if (timedout) {
+					char buf[SMTP_REPLY_MAX];
+					snprintf(buf, sizeof buf, "421 4.4.2 %s timeout, closing connection", s->hostname);
+					smtpd_reply(s, buf);
+				}
+				logmsg(s, d.bytes, timedout ? "timeout" : "eof", "");
+				return -1;
+			}
+		}
+		buffer_rpeek(&s->in, v);
+		for (int i = 0; i < 2 && !d.done; i++) {
+			size_t used, olen;
+			if (!v[i].iov_len)
+				continue;
+			used = smtpdata_feed(&d, v[i].iov_base, v[i].iov_len, out, &olen);
+			buffer_rseek(&s->in, used);
+			if (s->sizelimit && d.bytes > s->sizelimit)
+				overflow = 1;
+			if (!overflow && !d.err)
+				chain_write(&c, c.msg, out, olen);
+		}
+	}
+	if (overflow || d.err) {
+		chain_abort(&c);
+		if (overflow)
+			snprintf(reply, sizeof reply, "552 5.3.4 message size exceeds fixed limit");
+		else
+			snprintf(reply, sizeof reply, "554 5.6.11 bare %s received: only CRLF may end a line (RFC 5321 2.3.8)",
+			    d.err == SMTPDATA_BARELF ? "<LF>" : "<CR>");
+		smtpd_reply(s, reply);
+		logmsg(s, d.bytes, overflow ? "toobig" : "bareeol", reply);
+		return 0;
+	}
+	/* the envelope, only now that the message is complete */
+	close(c.msg);
+	chain_write(&c, c.env, "F", 1);
+	chain_write(&c, c.env, s->sender.s, s->sender.len + 1);
+	for (size_t off = 0; off < s->rcptslen;) {
+		size_t l = strlen(s->rcpts + off);
+		chain_write(&c, c.env, "T", 1);
+		chain_write(&c, c.env, s->rcpts + off, l + 1);
+		off += l + 1;
+	}
+	chain_write(&c, c.env, "", 1);
+	close(c.env);
+	if (readreply(c.rep, got, sizeof got, (int)s->timeout) < 0) {
+		kill(c.pid, SIGKILL);
+		got[0] = 0;
+	}
+	close(c.rep);
+	rc = waitchild(c.pid);
+	pickreply(reply, sizeof reply, got, rc,
+	    rc == RC_OK ? "250 2.0.0 Ok: queued" : rc == RC_PERM ? "554 5.6.0 message refused" :
+	    "451 4.3.0 queue temporarily unavailable, try again later");
+	smtpd_reply(s, reply);
+	if (rc == RC_OK)
+		s->messages++;
+	logmsg(s, d.bytes, rc == RC_OK ? "queued" : rc == RC_PERM ? "refused" : "deferred", reply);
+	return 0;
+}

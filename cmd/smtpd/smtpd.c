@@ -1,0 +1,497 @@
+/* cmd/smtpd/smtpd.c: the ESMTP server (RFC 5321) under a UCSPI server. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <skalibs/djbunix.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include <skalibs/unix-timed.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "rc.h"
+#include "smtpcmd.h"
+#include "smtpd.h"
+
+#define USAGE "smtpd [ -v verbosity ] prog [ args... ]"
+#define dieusage() strerr_dieusage(RC_PERM, USAGE)
+
+void
+smtpd_deadline(struct smtpd *s)
+{
+	tain_now_g();
+	tain_addsec_g(&s->deadline, (int)s->timeout);
+}
+
+void
+smtpd_flush(struct smtpd *s)
+{
+	if (!buffer_timed_flush_g(&s->out, &s->deadline)) {
+		if (s->verbosity)
+			strerr_warnwu1sys("write to client");
+		_exit(RC_CLIENT);
+	}
+}
+
+void
+smtpd_replyn(struct smtpd *s, char const *r, size_t len)
+{
+	if (buffer_timed_put_g(&s->out, r, len, &s->deadline) < len ||
+	    buffer_timed_put_g(&s->out, "\r\n", 2, &s->deadline) < 2) {
+		if (s->verbosity)
+			strerr_warnwu1sys("write to client");
+		_exit(RC_CLIENT);
+	}
+	if (s->verbosity >= 2) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		log_esc(esc, sizeof esc, r, len);
+		strerr_warni4x("session=", s->sessionid, " reply=", esc);
+	}
+}
+
+void
+smtpd_reply(struct smtpd *s, char const *r)
+{
+	smtpd_replyn(s, r, strlen(r));
+}
+
+/* A reply with the host name after the code, as for 220/221/421. */
+static void
+reply_host(struct smtpd *s, char const *code, char const *text)
+{
+	char buf[SMTP_REPLY_MAX + 1];
+	int n = snprintf(buf, sizeof buf, "%s %s %s", code, s->hostname, text);
+
+	if (n < 0 || (size_t)n >= sizeof buf)
+		n = (int)sizeof buf - 1;
+	smtpd_replyn(s, buf, (size_t)n);
+}
+
+static void
+bye(struct smtpd *s, int rc)
+{
+	smtpd_flush(s);
+	if (s->verbosity) {
+		char n[64];
+		snprintf(n, sizeof n, " messages=%lu errors=%lu", s->messages, s->errors);
+		strerr_warni("session=", s->sessionid, " event=disconnect", n);
+	}
+	_exit(rc);
+}
+
+/* Count a client error; after too many, say goodbye. */
+static void
+error(struct smtpd *s, char const *reply)
+{
+	smtpd_reply(s, reply);
+	if (++s->errors >= s->maxerrors) {
+		reply_host(s, "421 4.7.0", "too many errors, closing connection");
+		bye(s, RC_CLIENT);
+	}
+}
+
+static void
+reset(struct smtpd *s)
+{
+	s->state = s->state == SMTPD_GREET ? SMTPD_GREET : SMTPD_READY;
+	s->sender.len = s->sender.at = 0;
+	s->sender.s[0] = 0;
+	s->declared = 0;
+	s->utf8 = 0;
+	s->rcptslen = 0;
+	s->nrcpt = 0;
+	s->nrcpttried = 0;
+}
+
+static int
+add_rcpt(struct smtpd *s, struct addr const *a)
+{
+	if (s->rcptslen + a->len + 1 > s->rcptscap) {
+		size_t cap = s->rcptscap ? s->rcptscap * 2 : 4096;
+		char *p;
+		while (cap < s->rcptslen + a->len + 1)
+			cap *= 2;
+		p = realloc(s->rcpts, cap);
+		if (!p)
+			return 0;
+		s->rcpts = p;
+		s->rcptscap = cap;
+	}
+	memcpy(s->rcpts + s->rcptslen, a->s, a->len + 1);
+	s->rcptslen += a->len + 1;
+	s->nrcpt++;
+	s->lastrcpt = *a;
+	return 1;
+}
+
+/* Is a whole line waiting in the input buffer? */
+static int
+line_waiting(struct smtpd *s)
+{
+	struct iovec v[2];
+
+	buffer_rpeek(&s->in, v);
+	return (v[0].iov_len && memchr(v[0].iov_base, '\n', v[0].iov_len)) ||
+	    (v[1].iov_len && memchr(v[1].iov_base, '\n', v[1].iov_len));
+}
+
+/* Read one command line. Returns its length, CRLF removed. */
+static size_t
+getcmd(struct smtpd *s)
+{
+	size_t w = 0;
+	ssize_t r;
+
+	/* PIPELINING: answer a batch only when we would wait for more */
+	if (!line_waiting(s))
+		smtpd_flush(s);
+	smtpd_deadline(s);
+	r = timed_getlnmax_g(&s->in, s->line, s->linemax, &w, '\n', &s->deadline);
+	if (r < 0) {
+		if (errno == ETIMEDOUT) {
+			reply_host(s, "421 4.4.2", "timeout, closing connection");
+			if (s->verbosity)
+				strerr_warni3x("session=", s->sessionid, " event=timeout");
+			bye(s, RC_CLIENT);
+		}
+		if (errno == ERANGE) {
+			smtpd_reply(s, "500 5.5.2 line too long");
+			if (s->verbosity)
+				strerr_warni3x("session=", s->sessionid, " event=linetoolong");
+			bye(s, RC_CLIENT);
+		}
+		if (s->verbosity)
+			strerr_warnwu1sys("read from client");
+		_exit(RC_CLIENT);
+	}
+	if (r == 0 || !w || s->line[w - 1] != '\n') {
+		/* EOF, possibly in the middle of a line */
+		if (s->verbosity)
+			strerr_warni3x("session=", s->sessionid, " event=eof");
+		_exit(s->state >= SMTPD_MAIL ? RC_CLIENT : RC_OK);
+	}
+	w--;
+	if (w && s->line[w - 1] == '\r')
+		w--;
+	s->line[w] = 0;
+	if (s->verbosity >= 2) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		log_esc(esc, sizeof esc, s->line, w);
+		strerr_warni4x("session=", s->sessionid, " command=", esc);
+	}
+	return w;
+}
+
+static void
+do_helo(struct smtpd *s, char const *arg, size_t len, int esmtp)
+{
+	char buf[128];
+
+	if (!len) {
+		error(s, esmtp ? "501 5.5.4 Syntax: EHLO hostname" : "501 5.5.4 Syntax: HELO hostname");
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)arg[i] <= 0x20 || arg[i] == 0x7f) {
+			error(s, "501 5.5.4 invalid host name");
+			return;
+		}
+	if (len > SMTP_HELO_MAX) {
+		/* RFC 5321: a domain or address literal, one word */
+		error(s, "501 5.5.4 invalid host name");
+		return;
+	}
+	memcpy(s->helo, arg, len);
+	s->helo[len] = 0;
+	s->esmtp = esmtp;
+	s->state = SMTPD_READY;
+	reset(s);
+	if (!esmtp) {
+		smtpd_replyn(s, buf, (size_t)snprintf(buf, sizeof buf, "250 %.100s", s->hostname));
+		return;
+	}
+	smtpd_replyn(s, buf, (size_t)snprintf(buf, sizeof buf, "250-%.100s", s->hostname));
+	smtpd_reply(s, "250-PIPELINING");
+	if (s->sizelimit)
+		smtpd_replyn(s, buf, (size_t)snprintf(buf, sizeof buf, "250-SIZE %lu", s->sizelimit));
+	else
+		smtpd_reply(s, "250-SIZE");
+	smtpd_reply(s, "250-8BITMIME");
+	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
+	smtpd_reply(s, "250 SMTPUTF8");
+}
+
+static void
+do_mail(struct smtpd *s, char const *arg, size_t len)
+{
+	struct smtpcmd_mail m;
+
+	if (s->state == SMTPD_GREET) {
+		error(s, "503 5.5.1 send EHLO or HELO first");
+		return;
+	}
+	if (s->state != SMTPD_READY) {
+		error(s, "503 5.5.1 nested MAIL command");
+		return;
+	}
+	switch (smtpcmd_mail(arg, len, &m)) {
+	case SMTPCMD_OK:
+		break;
+	case SMTPCMD_ESYNTAX:
+		error(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return;
+	case SMTPCMD_EADDR:
+		error(s, "553 5.1.7 bad sender address syntax");
+		return;
+	case SMTPCMD_EPARAM:
+		error(s, "555 5.5.4 unsupported or malformed MAIL parameter");
+		return;
+	case SMTPCMD_ETOOMANY:
+		error(s, "555 5.5.4 too many MAIL parameters");
+		return;
+	}
+	if (m.smtputf8 == 0 && m.addr.len) {
+		for (size_t i = 0; i < m.addr.len; i++)
+			if ((unsigned char)m.addr.s[i] >= 0x80) {
+				error(s, "553 5.6.7 non-ASCII address needs SMTPUTF8");
+				return;
+			}
+	}
+	if (s->sizelimit && m.has_size && m.size > s->sizelimit) {
+		smtpd_reply(s, "552 5.3.4 message size exceeds fixed limit");
+		return;
+	}
+	s->sender = m.addr;
+	s->declared = m.size;
+	s->utf8 = m.smtputf8;
+	s->state = SMTPD_MAIL;
+	smtpd_reply(s, "250 2.1.0 Ok");
+}
+
+static void
+do_rcpt(struct smtpd *s, char const *arg, size_t len)
+{
+	struct addr a;
+	char reply[SMTP_REPLY_MAX + 1];
+	int r;
+
+	if (s->state != SMTPD_MAIL && s->state != SMTPD_RCPT) {
+		error(s, "503 5.5.1 need MAIL command");
+		return;
+	}
+	switch (smtpcmd_rcpt(arg, len, s->utf8, &a)) {
+	case SMTPCMD_OK:
+		break;
+	case SMTPCMD_ESYNTAX:
+		error(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return;
+	case SMTPCMD_EADDR:
+		error(s, "553 5.1.3 bad recipient address syntax");
+		return;
+	default:
+		error(s, "555 5.5.4 unsupported RCPT parameter");
+		return;
+	}
+	if (s->nrcpt >= s->maxrcpt) {
+		smtpd_reply(s, "452 4.5.3 too many recipients");
+		return;
+	}
+	s->nrcpttried++;
+	r = smtpd_checkrcpt(s, &a, reply, sizeof reply);
+	if (r == 0 && !add_rcpt(s, &a)) {
+		smtpd_reply(s, "451 4.3.0 out of memory");
+		return;
+	}
+	if (r == 100)
+		error(s, reply);
+	else
+		smtpd_reply(s, reply);
+	if (r == 0)
+		s->state = SMTPD_RCPT;
+}
+
+static int
+do_data(struct smtpd *s, size_t len)
+{
+	if (len) {
+		error(s, "501 5.5.4 Syntax: DATA");
+		return 0;
+	}
+	if (s->state == SMTPD_GREET || s->state == SMTPD_READY) {
+		error(s, "503 5.5.1 need MAIL command");
+		return 0;
+	}
+	if (s->state != SMTPD_RCPT) {
+		error(s, s->nrcpttried ? "554 5.5.1 no valid recipients" : "503 5.5.1 need RCPT command");
+		return 0;
+	}
+	if (smtpd_data(s) < 0)
+		return -1;
+	reset(s);
+	return 0;
+}
+
+static void
+session(struct smtpd *s)
+{
+	reply_host(s, "220", "ESMTP chainmail");
+	for (;;) {
+		size_t len = getcmd(s), arglen;
+		char const *arg;
+		enum smtpcmd_verb v;
+
+		if (memchr(s->line, 0, len)) {
+			error(s, "500 5.5.2 NUL byte in command line");
+			continue;
+		}
+		v = smtpcmd_verb(s->line, len, &arg, &arglen);
+		switch (v) {
+		case SMTPCMD_EHLO:
+		case SMTPCMD_HELO:
+			do_helo(s, arg, arglen, v == SMTPCMD_EHLO);
+			break;
+		case SMTPCMD_MAIL:
+			do_mail(s, arg, arglen);
+			break;
+		case SMTPCMD_RCPT:
+			do_rcpt(s, arg, arglen);
+			break;
+		case SMTPCMD_DATA:
+			if (do_data(s, arglen) < 0)
+				bye(s, RC_CLIENT);
+			break;
+		case SMTPCMD_RSET:
+			if (arglen) {
+				error(s, "501 5.5.4 Syntax: RSET");
+				break;
+			}
+			reset(s);
+			smtpd_reply(s, "250 2.0.0 Ok");
+			break;
+		case SMTPCMD_NOOP:
+			smtpd_reply(s, "250 2.0.0 Ok");
+			break;
+		case SMTPCMD_QUIT:
+			if (arglen) {
+				error(s, "501 5.5.4 Syntax: QUIT");
+				break;
+			}
+			reply_host(s, "221 2.0.0", "closing connection");
+			bye(s, RC_OK);
+			break;
+		case SMTPCMD_VRFY:
+			if (!arglen)
+				error(s, "501 5.5.4 Syntax: VRFY address");
+			else
+				smtpd_reply(s, "252 2.5.2 cannot VRFY user, but will accept message and attempt delivery");
+			break;
+		case SMTPCMD_HELP:
+			smtpd_reply(s, "214-2.0.0 commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+			smtpd_reply(s, "214 2.0.0 see RFC 5321");
+			break;
+		case SMTPCMD_EXPN:
+		case SMTPCMD_STARTTLS:
+		case SMTPCMD_AUTH:
+		case SMTPCMD_BDAT:
+		case SMTPCMD_XCLIENT:
+			error(s, "502 5.5.1 command not implemented");
+			break;
+		case SMTPCMD_UNKNOWN:
+		default:
+			error(s, "500 5.5.2 command not recognized");
+			break;
+		}
+	}
+}
+
+static void
+settings(struct smtpd *s)
+{
+	static char host[256];
+	char const *p;
+	size_t n = 0;
+
+	if (!cfg_ulong("MESSAGE_SIZE_LIMIT", SMTP_SIZE_DEFAULT, &s->sizelimit))
+		strerr_dieinvalid(RC_PERM, "MESSAGE_SIZE_LIMIT");
+	if (!cfg_ulong("SMTPD_MAXRCPT", SMTP_RCPT_MAX, &s->maxrcpt) || !s->maxrcpt)
+		strerr_dieinvalid(RC_PERM, "SMTPD_MAXRCPT");
+	if (!cfg_ulong("SMTPD_TIMEOUT", SMTP_TIMEOUT, &s->timeout) || !s->timeout || s->timeout > 86400)
+		strerr_dieinvalid(RC_PERM, "SMTPD_TIMEOUT");
+	if (!cfg_ulong("SMTPD_MAXERRORS", SMTP_ERRORS_MAX, &s->maxerrors) || !s->maxerrors)
+		strerr_dieinvalid(RC_PERM, "SMTPD_MAXERRORS");
+	if (!cfg_ulong("SMTPD_LINEMAX", SMTP_LINE_MAX, &s->linemax) ||
+	    s->linemax < 64 || s->linemax > SMTPD_LINEMAX_CAP)
+		strerr_dieinvalid(RC_PERM, "SMTPD_LINEMAX");
+	s->hostname = cfg_str("HOSTNAME", 0);
+	if (!s->hostname) {
+		if (gethostname(host, sizeof host - 1) < 0)
+			strcpy(host, "localhost");
+		host[sizeof host - 1] = 0;
+		s->hostname = host;
+	}
+	s->checksbuf = strdup(cfg_str("SMTPD_CHECKS", "rcpt-check"));
+	if (!s->checksbuf)
+		strerr_diefu1sys(RC_TEMP, "allocate");
+	for (char *t = strtok(s->checksbuf, " \t"); t; t = strtok(0, " \t")) {
+		if (n >= SMTPD_CHECKS_MAX)
+			strerr_dieinvalid(RC_PERM, "SMTPD_CHECKS");
+		s->checks[n++] = t;
+	}
+	s->checks[n] = 0;
+	p = getenv("PROTO");
+	if (p && strlen(p) < 16) {
+		char name[32];
+		snprintf(name, sizeof name, "%sREMOTEIP", p);
+		s->remoteip = getenv(name);
+		snprintf(name, sizeof name, "%sREMOTEHOST", p);
+		s->remotehost = getenv(name);
+	}
+	if (!s->remoteip)
+		s->remoteip = cfg_str("TCPREMOTEIP", "unknown");
+	if (!s->remotehost)
+		s->remotehost = cfg_str("TCPREMOTEHOST", 0);
+}
+
+int
+main(int argc, char const *const *argv)
+{
+	static struct smtpd s;
+	static char inbuf[BUFFER_INSIZE], outbuf[BUFFER_OUTSIZE];
+	subgetopt l = SUBGETOPT_ZERO;
+	struct timeval tv;
+
+	PROG = "smtpd";
+	s.verbosity = 1;
+	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
+		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
+			dieusage();
+	argc -= l.ind;
+	argv += l.ind;
+	if (argc < 1)
+		dieusage();
+	s.chain = argv;
+	settings(&s);
+	if (!geteuid())
+		strerr_warnw1x("running as root: use tcpserver -u/-g or s6-setuidgid");
+	signal(SIGPIPE, SIG_IGN);
+	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
+		strerr_diefu1sys(RC_TEMP, "set the socket non-blocking");
+	buffer_init(&s.in, &buffer_read, 0, inbuf, sizeof inbuf);
+	buffer_init(&s.out, &buffer_write, 1, outbuf, sizeof outbuf);
+	gettimeofday(&tv, 0);
+	snprintf(s.sessionid, sizeof s.sessionid, "%08lx%05lx%04x",
+	    (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned int)getpid() & 0xffff);
+	tain_now_set_stopwatch_g();
+	smtpd_deadline(&s);
+	s.state = SMTPD_GREET;
+	if (s.verbosity)
+		strerr_warni4x("session=", s.sessionid, " event=connect ip=", s.remoteip);
+	session(&s);
+	return RC_OK;
+}

@@ -1,0 +1,81 @@
+/* cmd/smtpd/smtpd.h: state shared by the files of smtpd. */
+#ifndef CHAINMAIL_SMTPD_H
+#define CHAINMAIL_SMTPD_H
+
+#include <stddef.h>
+
+#include <skalibs/buffer.h>
+#include <skalibs/tai.h>
+
+#include "addr.h"
+#include "caps.h"
+
+#define SMTPD_LINEMAX_CAP	65536	/* the most SMTPD_LINEMAX may say */
+#define SMTPD_CHECKS_MAX	8	/* programs in SMTPD_CHECKS */
+#define SMTPD_CHECK_TIMEOUT	60	/* seconds a check program may take */
+
+enum smtpd_state {
+	SMTPD_GREET,	/* no EHLO/HELO yet */
+	SMTPD_READY,	/* greeted, no transaction */
+	SMTPD_MAIL,	/* MAIL accepted */
+	SMTPD_RCPT	/* at least one RCPT accepted */
+};
+
+struct smtpd {
+	/* settings */
+	unsigned int verbosity;
+	char const *hostname;
+	unsigned long sizelimit;	/* 0 = none */
+	unsigned long maxrcpt;
+	unsigned long timeout;
+	unsigned long maxerrors;
+	unsigned long linemax;
+	char const *checks[SMTPD_CHECKS_MAX + 1];
+	char *checksbuf;
+	char const *const *chain;	/* the queue program and its argv */
+	char const *remoteip;
+	char const *remotehost;
+	char sessionid[32];
+
+	/* I/O */
+	buffer in;
+	buffer out;
+	tain deadline;
+
+	/* session */
+	enum smtpd_state state;
+	int esmtp;
+	unsigned long errors;
+	unsigned long messages;
+	char helo[SMTP_HELO_MAX + 1];
+
+	/* transaction */
+	struct addr sender;
+	unsigned long long declared;	/* SIZE= */
+	int utf8;
+	char *rcpts;			/* NUL-separated accepted recipients */
+	size_t rcptslen;
+	size_t rcptscap;
+	unsigned long nrcpt;		/* accepted */
+	unsigned long nrcpttried;	/* RCPT commands with a valid address */
+	struct addr lastrcpt;
+
+	char line[SMTPD_LINEMAX_CAP + 1];
+};
+
+/* smtpd.c */
+void smtpd_reply(struct smtpd *, char const *);
+void smtpd_replyn(struct smtpd *, char const *, size_t);
+void smtpd_flush(struct smtpd *);
+void smtpd_deadline(struct smtpd *);
+
+/* run.c: the programs smtpd runs */
+/* Run the RCPT checks for one recipient; writes the reply (without CRLF)
+ * into reply and returns 0 accept, 100 reject, 111 defer. */
+int smtpd_checkrcpt(struct smtpd *, struct addr const *, char *reply, size_t max);
+/* DATA: read the message from the client into the queue chain; sends
+ * the final reply. Returns 0 when the session goes on, -1 when it must
+ * end (client gone or timed out). */
+int smtpd_data(struct smtpd *);
+
+#endif
