@@ -271,13 +271,19 @@ received(struct smtpd *s, struct chain *c)
 	time_t now = time(0);
 	struct tm tm;
 	int n;
-	char const *proto = s->esmtp ? (s->utf8 ? "UTF8ESMTP" : "ESMTP") : (s->utf8 ? "UTF8SMTP" : "SMTP");
+	char proto[32], tls[160] = "";
+
+	/* RFC 3848 / RFC 6531 protocol names */
+	snprintf(proto, sizeof proto, "%s%s%s", s->utf8 ? "UTF8" : "",
+	    s->esmtp ? "ESMTP" : "SMTP", s->tls ? "S" : "");
+	if (s->tls)
+		snprintf(tls, sizeof tls, "\n\t(using %s with cipher %s)", s->tlsproto, s->tlscipher);
 
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
 	n = snprintf(buf, sizeof buf,
-	    "Received: from %s (%s [%s])\n\tby %s (chainmail) with %s id %s.%lu\n",
-	    s->helo, s->remotehost ? s->remotehost : "unknown", s->remoteip,
+	    "Received: from %s (%s [%s])%s\n\tby %s (chainmail) with %s id %s.%lu\n",
+	    s->helo, s->remotehost ? s->remotehost : "unknown", s->remoteip, tls,
 	    s->hostname, proto, s->sessionid, s->messages + 1);
 	if (n < 0 || (size_t)n >= sizeof buf)
 		n = 0;

@@ -224,6 +224,8 @@ do_helo(struct smtpd *s, char const *arg, size_t len, int esmtp)
 		smtpd_reply(s, "250-SIZE");
 	smtpd_reply(s, "250-8BITMIME");
 	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
+	if (s->sslctl >= 0 && !s->tls)
+		smtpd_reply(s, "250-STARTTLS");
 	smtpd_reply(s, "250 SMTPUTF8");
 }
 
@@ -238,6 +240,10 @@ do_mail(struct smtpd *s, char const *arg, size_t len)
 	}
 	if (s->state != SMTPD_READY) {
 		error(s, "503 5.5.1 nested MAIL command");
+		return;
+	}
+	if (s->requiretls && !s->tls) {
+		error(s, "530 5.7.0 must issue a STARTTLS command first");
 		return;
 	}
 	switch (smtpcmd_mail(arg, len, &m)) {
@@ -395,8 +401,33 @@ session(struct smtpd *s)
 			smtpd_reply(s, "214-2.0.0 commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
 			smtpd_reply(s, "214 2.0.0 see RFC 5321");
 			break;
-		case SMTPCMD_EXPN:
 		case SMTPCMD_STARTTLS:
+			if (arglen) {
+				error(s, "501 5.5.4 Syntax: STARTTLS");
+				break;
+			}
+			if (s->tls) {
+				error(s, "503 5.5.1 TLS already active");
+				break;
+			}
+			if (s->sslctl < 0) {
+				error(s, "502 5.5.1 STARTTLS not available");
+				break;
+			}
+			switch (smtpd_starttls(s)) {
+			case -1:
+				bye(s, RC_CLIENT);
+				break;
+			case 1:
+				/* RFC 3207 4.2: forget everything learnt before TLS */
+				s->state = SMTPD_GREET;
+				s->helo[0] = 0;
+				s->esmtp = 0;
+				reset(s);
+				break;
+			}
+			break;
+		case SMTPCMD_EXPN:
 		case SMTPCMD_AUTH:
 		case SMTPCMD_BDAT:
 		case SMTPCMD_XCLIENT:
@@ -428,6 +459,7 @@ settings(struct smtpd *s)
 	if (!cfg_ulong("SMTPD_LINEMAX", SMTP_LINE_MAX, &s->linemax) ||
 	    s->linemax < 64 || s->linemax > SMTPD_LINEMAX_CAP)
 		strerr_dieinvalid(RC_PERM, "SMTPD_LINEMAX");
+	s->requiretls = cfg_str("REQUIRE_TLS", 0) != 0;
 	s->hostname = cfg_str("HOSTNAME", 0);
 	if (!s->hostname) {
 		if (gethostname(host, sizeof host - 1) < 0)
@@ -487,6 +519,7 @@ main(int argc, char const *const *argv)
 	gettimeofday(&tv, 0);
 	snprintf(s.sessionid, sizeof s.sessionid, "%08lx%05lx%04x",
 	    (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned int)getpid() & 0xffff);
+	smtpd_tls_init(&s);
 	tain_now_set_stopwatch_g();
 	smtpd_deadline(&s);
 	s.state = SMTPD_GREET;

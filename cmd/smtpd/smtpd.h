@@ -36,6 +36,14 @@ struct smtpd {
 	char const *remoteip;
 	char const *remotehost;
 	char sessionid[32];
+	int requiretls;			/* REQUIRE_TLS: no MAIL before STARTTLS */
+
+	/* TLS (UCSPI-TLS: tlsd -S in front, or implicit TLS from tlsd) */
+	int sslctl;			/* SSLCTLFD, -1 when STARTTLS is not possible */
+	int sslread, sslwrite;
+	int tls;			/* the session is encrypted */
+	char tlsproto[32];
+	char tlscipher[96];
 
 	/* I/O */
 	buffer in;
@@ -62,6 +70,12 @@ struct smtpd {
 
 	char line[SMTPD_LINEMAX_CAP + 1];
 };
+
+/* tls.c */
+void smtpd_tls_init(struct smtpd *);
+/* STARTTLS: 1 when the session now runs over TLS, 0 when TLS could not
+ * start (the reply has been sent), -1 when the session must end. */
+int smtpd_starttls(struct smtpd *);
 
 /* smtpd.c */
 void smtpd_reply(struct smtpd *, char const *);
