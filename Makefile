@@ -29,7 +29,10 @@ endif
 CPPFLAGS += -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE -Ilib
 CFLAGS   += $(WARN) $(HARDEN) $(OPT)
 LDFLAGS  += $(LDHARD)
-LDLIBS   := -lskarnet -lcdb -lcrypt
+# tinycdb first: libskarnet also exports cdb_init, cdb_find, cdb_free and
+# cdb_hash (skalibs' own CDB API, other signatures). The dynamic linker
+# binds each name to the first library that defines it, in link order.
+LDLIBS   := -lcdb -lskarnet -lcrypt
 
 # Where things go: the plain build in bin/ and build/, the sanitizer
 # build entirely under build/san/ so both can coexist.
