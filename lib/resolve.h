@@ -45,8 +45,9 @@ int resolve_islocal(struct resolve *, char const *domain, size_t len);
  * loops removed), calling f once per final destination. f returns 0 to
  * go on, non-zero to stop (that value is returned).
  * Returns 0 when done, -1 on a table read error (errno: a temporary
- * failure), -2 when the aliases nest too deep or expand too wide (a
- * permanent failure). */
+ * failure), -2 when the aliases nest too deep, expand too wide or loop
+ * without reaching any destination (a permanent failure).
+ * All or nothing: on -1 or -2, f has not been called at all. */
 typedef int resolve_fn(void *arg, struct resolve_dest const *);
 int resolve_expand(struct resolve *, char const *addr, resolve_fn *f, void *arg);
 
