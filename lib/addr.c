@@ -85,22 +85,102 @@ ipv4_literal(char const *s, size_t len)
 }
 
 static int
+ishex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* IPv6-addr of RFC 5321 4.1.3: groups of 1-4 hex digits, at most one
+ * "::" (standing for one or more zero groups, as RFC 4291 allows), an
+ * optional dotted IPv4 address as the last two groups. */
+static int
 ipv6_literal(char const *s, size_t len)
 {
-	size_t i;
-	unsigned int colons = 0;
+	size_t i = 0;
+	unsigned int groups = 0;
+	int gap = 0;
 
-	if (len < 2)
+	if (len >= 2 && s[0] == ':' && s[1] == ':') {
+		gap = 1;
+		i = 2;
+		if (i == len)
+			return 1;
+	} else if (len && s[0] == ':')
 		return 0;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == ':')
-			colons++;
-		else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		    (c >= 'A' && c <= 'F') || c == '.'))
+	while (i < len) {
+		size_t start = i;
+		while (i < len && i - start < 5 && ishex(s[i]))
+			i++;
+		if (i < len && s[i] == '.') {
+			/* an IPv4 address ends the literal and counts as two groups */
+			if (gap ? groups > 5 : groups != 6)
+				return 0;
+			return ipv4_literal(s + start, len - start);
+		}
+		if (i == start || i - start > 4)
 			return 0;
+		groups++;
+		if (i == len)
+			break;
+		if (s[i] != ':')
+			return 0;
+		i++;
+		if (i < len && s[i] == ':') {
+			if (gap)
+				return 0;
+			gap = 1;
+			i++;
+			if (i == len)
+				break;
+		} else if (i == len)
+			return 0;	/* a trailing single ':' */
 	}
-	return colons >= 2 && colons <= 7;
+	return gap ? groups <= 7 : groups == 8;
+}
+
+/* Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates,
+ * nothing above U+10FFFF, no truncated sequence. */
+static int
+utf8_valid(char const *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i], lo = 0x80, hi = 0xbf;
+		size_t n;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else
+			return 0;
+		if (len - i - 1 < n)
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			unsigned char d = s[i + k];
+			if (d < lo || d > hi)
+				return 0;
+			lo = 0x80;
+			hi = 0xbf;
+		}
+		i += n + 1;
+	}
+	return 1;
 }
 
 int
@@ -110,12 +190,14 @@ addr_domain_valid(char const *s, size_t len, unsigned int flags)
 
 	if (!len || len > ADDR_DOMAIN_MAX)
 		return 0;
+	if ((flags & ADDR_UTF8) && !utf8_valid(s, len))
+		return 0;
 	if (s[0] == '[') {
 		if (s[len - 1] != ']')
 			return 0;
 		s++;
 		len -= 2;
-		if (len > 5 && !strncmp(s, "IPv6:", 5))
+		if (len > 5 && !strncasecmp(s, "IPv6:", 5))
 			return ipv6_literal(s + 5, len - 5);
 		return ipv4_literal(s, len);
 	}
@@ -140,6 +222,8 @@ addr_parse_mailbox(struct addr *a, char const *s, size_t len, unsigned int flags
 	size_t l;
 
 	if (len > ADDR_MAX || memchr(s, 0, len))
+		return 0;
+	if ((flags & ADDR_UTF8) && !utf8_valid(s, len))
 		return 0;
 	l = local_part(s, len, flags);
 	if (!l)
@@ -194,9 +278,10 @@ mailbox_end(char const *s, size_t len, char stop)
 
 	for (; i < len; i++) {
 		if (q) {
-			if (s[i] == '\\')
-				i++;
-			else if (s[i] == '"')
+			if (s[i] == '\\') {
+				if (++i == len)
+					break;	/* never step past len */
+			} else if (s[i] == '"')
 				q = 0;
 		} else if (s[i] == '"')
 			q = 1;
@@ -253,15 +338,21 @@ addr_lower(char *s, size_t len)
 size_t
 addr_key(char *key, char const *s, size_t len, char tagsep)
 {
-	char const *at = memchr(s, '@', len);
-	size_t llen = at ? (size_t)(at - s) : len, n = 0;
+	char const *at = 0;
+	size_t llen, n = 0;
 	char const *tag;
 
 	if (len > ADDR_MAX)
 		len = ADDR_MAX;
-	if (llen > len)
-		llen = len;
-	if (tagsep && (tag = memchr(s, tagsep, llen)) && tag != s)
+	/* the last '@': a quoted local part may hold one, a domain never */
+	for (size_t i = len; i > 0; i--)
+		if (s[i - 1] == '@') {
+			at = s + i - 1;
+			break;
+		}
+	llen = at ? (size_t)(at - s) : len;
+	/* a quoted local part is taken as it is: no tag is cut out of it */
+	if (tagsep && llen && s[0] != '"' && (tag = memchr(s, tagsep, llen)) && tag != s)
 		llen = (size_t)(tag - s);
 	memcpy(key, s, llen);
 	n = llen;
