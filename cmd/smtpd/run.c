@@ -271,13 +271,19 @@ received(struct smtpd *s, struct chain *c)
 	time_t now = time(0);
 	struct tm tm;
 	int n;
-	char proto[32], tls[160] = "";
+	char proto[32], tls[512] = "";
 
 	/* RFC 3848 / RFC 6531 protocol names */
-	snprintf(proto, sizeof proto, "%s%s%s", s->utf8 ? "UTF8" : "",
-	    s->esmtp ? "ESMTP" : "SMTP", s->tls ? "S" : "");
+	snprintf(proto, sizeof proto, "%s%s%s%s", s->utf8 ? "UTF8" : "",
+	    s->esmtp ? "ESMTP" : "SMTP", s->tls ? "S" : "", s->authuser[0] ? "A" : "");
 	if (s->tls)
 		snprintf(tls, sizeof tls, "\n\t(using %s with cipher %s)", s->tlsproto, s->tlscipher);
+	if (s->authuser[0]) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		size_t tl = strlen(tls);
+		log_esc(esc, sizeof esc, s->authuser, strlen(s->authuser));
+		snprintf(tls + tl, sizeof tls - tl, "\n\t(authenticated as %.100s)", esc);
+	}
 
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -86,14 +87,19 @@ bye(struct smtpd *s, int rc)
 }
 
 /* Count a client error; after too many, say goodbye. */
-static void
-error(struct smtpd *s, char const *reply)
+void
+smtpd_error(struct smtpd *s, char const *reply)
 {
 	smtpd_reply(s, reply);
-	if (++s->errors >= s->maxerrors) {
-		reply_host(s, "421 4.7.0", "too many errors, closing connection");
-		bye(s, RC_CLIENT);
-	}
+	if (++s->errors >= s->maxerrors)
+		smtpd_bye(s, "421 4.7.0", "too many errors, closing connection");
+}
+
+void
+smtpd_bye(struct smtpd *s, char const *code, char const *text)
+{
+	reply_host(s, code, text);
+	bye(s, RC_CLIENT);
 }
 
 static void
@@ -142,8 +148,8 @@ line_waiting(struct smtpd *s)
 }
 
 /* Read one command line. Returns its length, CRLF removed. */
-static size_t
-getcmd(struct smtpd *s)
+size_t
+smtpd_getline(struct smtpd *s)
 {
 	size_t w = 0;
 	ssize_t r;
@@ -180,10 +186,17 @@ getcmd(struct smtpd *s)
 	if (w && s->line[w - 1] == '\r')
 		w--;
 	s->line[w] = 0;
-	if (s->verbosity >= 2) {
+	if (s->verbosity >= 2 && !s->secret) {
 		char esc[LOG_ESC_MAX * 4 + 1];
-		log_esc(esc, sizeof esc, s->line, w);
-		strerr_warni4x("session=", s->sessionid, " command=", esc);
+		size_t show = w;
+		/* never log credentials: "AUTH PLAIN <secret>" shows the mechanism */
+		if (w > 5 && !strncasecmp(s->line, "AUTH ", 5)) {
+			show = 5;
+			while (show < w && s->line[show] != ' ')
+				show++;
+		}
+		log_esc(esc, sizeof esc, s->line, show);
+		strerr_warni("session=", s->sessionid, " command=", esc, show < w ? " ********" : "");
 	}
 	return w;
 }
@@ -194,17 +207,17 @@ do_helo(struct smtpd *s, char const *arg, size_t len, int esmtp)
 	char buf[128];
 
 	if (!len) {
-		error(s, esmtp ? "501 5.5.4 Syntax: EHLO hostname" : "501 5.5.4 Syntax: HELO hostname");
+		smtpd_error(s, esmtp ? "501 5.5.4 Syntax: EHLO hostname" : "501 5.5.4 Syntax: HELO hostname");
 		return;
 	}
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)arg[i] <= 0x20 || arg[i] == 0x7f) {
-			error(s, "501 5.5.4 invalid host name");
+			smtpd_error(s, "501 5.5.4 invalid host name");
 			return;
 		}
 	if (len > SMTP_HELO_MAX) {
 		/* RFC 5321: a domain or address literal, one word */
-		error(s, "501 5.5.4 invalid host name");
+		smtpd_error(s, "501 5.5.4 invalid host name");
 		return;
 	}
 	memcpy(s->helo, arg, len);
@@ -226,6 +239,8 @@ do_helo(struct smtpd *s, char const *arg, size_t len, int esmtp)
 	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
 	if (s->sslctl >= 0 && !s->tls)
 		smtpd_reply(s, "250-STARTTLS");
+	if (smtpd_auth_offered(s))
+		smtpd_reply(s, "250-AUTH PLAIN LOGIN");
 	smtpd_reply(s, "250 SMTPUTF8");
 }
 
@@ -235,37 +250,37 @@ do_mail(struct smtpd *s, char const *arg, size_t len)
 	struct smtpcmd_mail m;
 
 	if (s->state == SMTPD_GREET) {
-		error(s, "503 5.5.1 send EHLO or HELO first");
+		smtpd_error(s, "503 5.5.1 send EHLO or HELO first");
 		return;
 	}
 	if (s->state != SMTPD_READY) {
-		error(s, "503 5.5.1 nested MAIL command");
+		smtpd_error(s, "503 5.5.1 nested MAIL command");
 		return;
 	}
 	if (s->requiretls && !s->tls) {
-		error(s, "530 5.7.0 must issue a STARTTLS command first");
+		smtpd_error(s, "530 5.7.0 must issue a STARTTLS command first");
 		return;
 	}
 	switch (smtpcmd_mail(arg, len, &m)) {
 	case SMTPCMD_OK:
 		break;
 	case SMTPCMD_ESYNTAX:
-		error(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		smtpd_error(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	case SMTPCMD_EADDR:
-		error(s, "553 5.1.7 bad sender address syntax");
+		smtpd_error(s, "553 5.1.7 bad sender address syntax");
 		return;
 	case SMTPCMD_EPARAM:
-		error(s, "555 5.5.4 unsupported or malformed MAIL parameter");
+		smtpd_error(s, "555 5.5.4 unsupported or malformed MAIL parameter");
 		return;
 	case SMTPCMD_ETOOMANY:
-		error(s, "555 5.5.4 too many MAIL parameters");
+		smtpd_error(s, "555 5.5.4 too many MAIL parameters");
 		return;
 	}
 	if (m.smtputf8 == 0 && m.addr.len) {
 		for (size_t i = 0; i < m.addr.len; i++)
 			if ((unsigned char)m.addr.s[i] >= 0x80) {
-				error(s, "553 5.6.7 non-ASCII address needs SMTPUTF8");
+				smtpd_error(s, "553 5.6.7 non-ASCII address needs SMTPUTF8");
 				return;
 			}
 	}
@@ -288,20 +303,20 @@ do_rcpt(struct smtpd *s, char const *arg, size_t len)
 	int r;
 
 	if (s->state != SMTPD_MAIL && s->state != SMTPD_RCPT) {
-		error(s, "503 5.5.1 need MAIL command");
+		smtpd_error(s, "503 5.5.1 need MAIL command");
 		return;
 	}
 	switch (smtpcmd_rcpt(arg, len, s->utf8, &a)) {
 	case SMTPCMD_OK:
 		break;
 	case SMTPCMD_ESYNTAX:
-		error(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		smtpd_error(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 		return;
 	case SMTPCMD_EADDR:
-		error(s, "553 5.1.3 bad recipient address syntax");
+		smtpd_error(s, "553 5.1.3 bad recipient address syntax");
 		return;
 	default:
-		error(s, "555 5.5.4 unsupported RCPT parameter");
+		smtpd_error(s, "555 5.5.4 unsupported RCPT parameter");
 		return;
 	}
 	if (s->nrcpt >= s->maxrcpt) {
@@ -315,7 +330,7 @@ do_rcpt(struct smtpd *s, char const *arg, size_t len)
 		return;
 	}
 	if (r == 100)
-		error(s, reply);
+		smtpd_error(s, reply);
 	else
 		smtpd_reply(s, reply);
 	if (r == 0)
@@ -326,15 +341,15 @@ static int
 do_data(struct smtpd *s, size_t len)
 {
 	if (len) {
-		error(s, "501 5.5.4 Syntax: DATA");
+		smtpd_error(s, "501 5.5.4 Syntax: DATA");
 		return 0;
 	}
 	if (s->state == SMTPD_GREET || s->state == SMTPD_READY) {
-		error(s, "503 5.5.1 need MAIL command");
+		smtpd_error(s, "503 5.5.1 need MAIL command");
 		return 0;
 	}
 	if (s->state != SMTPD_RCPT) {
-		error(s, s->nrcpttried ? "554 5.5.1 no valid recipients" : "503 5.5.1 need RCPT command");
+		smtpd_error(s, s->nrcpttried ? "554 5.5.1 no valid recipients" : "503 5.5.1 need RCPT command");
 		return 0;
 	}
 	if (smtpd_data(s) < 0)
@@ -348,12 +363,12 @@ session(struct smtpd *s)
 {
 	reply_host(s, "220", "ESMTP chainmail");
 	for (;;) {
-		size_t len = getcmd(s), arglen;
+		size_t len = smtpd_getline(s), arglen;
 		char const *arg;
 		enum smtpcmd_verb v;
 
 		if (memchr(s->line, 0, len)) {
-			error(s, "500 5.5.2 NUL byte in command line");
+			smtpd_error(s, "500 5.5.2 NUL byte in command line");
 			continue;
 		}
 		v = smtpcmd_verb(s->line, len, &arg, &arglen);
@@ -374,7 +389,7 @@ session(struct smtpd *s)
 			break;
 		case SMTPCMD_RSET:
 			if (arglen) {
-				error(s, "501 5.5.4 Syntax: RSET");
+				smtpd_error(s, "501 5.5.4 Syntax: RSET");
 				break;
 			}
 			reset(s);
@@ -385,7 +400,7 @@ session(struct smtpd *s)
 			break;
 		case SMTPCMD_QUIT:
 			if (arglen) {
-				error(s, "501 5.5.4 Syntax: QUIT");
+				smtpd_error(s, "501 5.5.4 Syntax: QUIT");
 				break;
 			}
 			reply_host(s, "221 2.0.0", "closing connection");
@@ -393,7 +408,7 @@ session(struct smtpd *s)
 			break;
 		case SMTPCMD_VRFY:
 			if (!arglen)
-				error(s, "501 5.5.4 Syntax: VRFY address");
+				smtpd_error(s, "501 5.5.4 Syntax: VRFY address");
 			else
 				smtpd_reply(s, "252 2.5.2 cannot VRFY user, but will accept message and attempt delivery");
 			break;
@@ -403,15 +418,15 @@ session(struct smtpd *s)
 			break;
 		case SMTPCMD_STARTTLS:
 			if (arglen) {
-				error(s, "501 5.5.4 Syntax: STARTTLS");
+				smtpd_error(s, "501 5.5.4 Syntax: STARTTLS");
 				break;
 			}
 			if (s->tls) {
-				error(s, "503 5.5.1 TLS already active");
+				smtpd_error(s, "503 5.5.1 TLS already active");
 				break;
 			}
 			if (s->sslctl < 0) {
-				error(s, "502 5.5.1 STARTTLS not available");
+				smtpd_error(s, "502 5.5.1 STARTTLS not available");
 				break;
 			}
 			switch (smtpd_starttls(s)) {
@@ -427,15 +442,17 @@ session(struct smtpd *s)
 				break;
 			}
 			break;
-		case SMTPCMD_EXPN:
 		case SMTPCMD_AUTH:
+			smtpd_auth(s, arg, arglen);
+			break;
+		case SMTPCMD_EXPN:
 		case SMTPCMD_BDAT:
 		case SMTPCMD_XCLIENT:
-			error(s, "502 5.5.1 command not implemented");
+			smtpd_error(s, "502 5.5.1 command not implemented");
 			break;
 		case SMTPCMD_UNKNOWN:
 		default:
-			error(s, "500 5.5.2 command not recognized");
+			smtpd_error(s, "500 5.5.2 command not recognized");
 			break;
 		}
 	}
@@ -460,6 +477,10 @@ settings(struct smtpd *s)
 	    s->linemax < 64 || s->linemax > SMTPD_LINEMAX_CAP)
 		strerr_dieinvalid(RC_PERM, "SMTPD_LINEMAX");
 	s->requiretls = cfg_str("REQUIRE_TLS", 0) != 0;
+	s->authprog = cfg_str("SMTPD_AUTH", 0);
+	s->authplain = cfg_str("SMTPD_AUTH_PLAINTEXT", 0) != 0;
+	if (!cfg_ulong("SMTPD_MAXAUTHFAIL", 3, &s->maxauthfail) || !s->maxauthfail)
+		strerr_dieinvalid(RC_PERM, "SMTPD_MAXAUTHFAIL");
 	s->hostname = cfg_str("HOSTNAME", 0);
 	if (!s->hostname) {
 		if (gethostname(host, sizeof host - 1) < 0)

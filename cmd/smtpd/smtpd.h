@@ -37,6 +37,9 @@ struct smtpd {
 	char const *remotehost;
 	char sessionid[32];
 	int requiretls;			/* REQUIRE_TLS: no MAIL before STARTTLS */
+	char const *authprog;		/* SMTPD_AUTH: checkpassword program */
+	int authplain;			/* SMTPD_AUTH_PLAINTEXT: AUTH without TLS */
+	unsigned long maxauthfail;	/* SMTPD_MAXAUTHFAIL */
 
 	/* TLS (UCSPI-TLS: tlsd -S in front, or implicit TLS from tlsd) */
 	int sslctl;			/* SSLCTLFD, -1 when STARTTLS is not possible */
@@ -54,6 +57,9 @@ struct smtpd {
 	enum smtpd_state state;
 	int esmtp;
 	unsigned long errors;
+	unsigned long authfails;
+	int secret;			/* the next line is a credential: never log it */
+	char authuser[513];
 	unsigned long messages;
 	char helo[SMTP_HELO_MAX + 1];
 
@@ -77,7 +83,14 @@ void smtpd_tls_init(struct smtpd *);
  * start (the reply has been sent), -1 when the session must end. */
 int smtpd_starttls(struct smtpd *);
 
+/* auth.c */
+int smtpd_auth_offered(struct smtpd *);
+void smtpd_auth(struct smtpd *, char const *arg, size_t len);
+
 /* smtpd.c */
+size_t smtpd_getline(struct smtpd *);
+void smtpd_error(struct smtpd *, char const *);
+void smtpd_bye(struct smtpd *, char const *code, char const *text);
 void smtpd_reply(struct smtpd *, char const *);
 void smtpd_replyn(struct smtpd *, char const *, size_t);
 void smtpd_flush(struct smtpd *);
