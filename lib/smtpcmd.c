@@ -100,40 +100,34 @@ enum smtpcmd_err
 smtpcmd_mail(char const *arg, size_t len, struct smtpcmd_mail *m)
 {
 	size_t i, used, n = 0;
-	unsigned int flags = ADDR_NULLOK | ADDR_NOBRACKETS;
-	size_t pstart;
 
 	m->size = 0;
 	m->has_size = m->body = m->smtputf8 = 0;
 	if (!prefix(arg, len, "FROM:", &i))
 		return SMTPCMD_ESYNTAX;
-	/* SMTPUTF8 changes what the path may hold: look at the params first */
-	pstart = i;
-	while (pstart < len && arg[pstart] != ' ')
-		pstart++;
-	for (size_t j = pstart; j < len;) {
-		size_t e;
-		j = skip_spaces(arg, len, j);
-		for (e = j; e < len && arg[e] != ' '; e++)
-			;
-		if (e - j == 8 && !strncasecmp(arg + j, "SMTPUTF8", 8))
-			flags |= ADDR_UTF8;
-		j = e;
-	}
-	used = addr_parse_path(&m->addr, arg + i, len - i, flags);
+	/* UTF-8 is allowed in the path only when SMTPUTF8 follows: parse
+	 * with it, and check once the parameters are known (a scan for the
+	 * word ahead of the path would also find it inside a quoted string) */
+	used = addr_parse_path(&m->addr, arg + i, len - i,
+	    ADDR_NULLOK | ADDR_NOBRACKETS | ADDR_UTF8);
 	if (!used)
 		return SMTPCMD_EADDR;
 	i += used;
 	if (i < len && arg[i] != ' ')
 		return SMTPCMD_ESYNTAX;
+	/* count first: too many is ETOOMANY whatever the parameters are */
+	for (size_t j = skip_spaces(arg, len, i); j < len; j = skip_spaces(arg, len, j)) {
+		if (++n > SMTP_PARAMS_MAX)
+			return SMTPCMD_ETOOMANY;
+		while (j < len && arg[j] != ' ')
+			j++;
+	}
 	while ((i = skip_spaces(arg, len, i)) < len) {
 		size_t e = i, klen, vlen;
 		char const *val;
 
 		while (e < len && arg[e] != ' ')
 			e++;
-		if (++n > SMTP_PARAMS_MAX)
-			return SMTPCMD_ETOOMANY;
 		if (!param_split(arg + i, e - i, &klen, &val, &vlen))
 			return SMTPCMD_EPARAM;
 		if (keyis(arg + i, klen, "SIZE")) {
@@ -166,6 +160,10 @@ smtpcmd_mail(char const *arg, size_t len, struct smtpcmd_mail *m)
 			return SMTPCMD_EPARAM;
 		i = e;
 	}
+	if (!m->smtputf8)
+		for (size_t j = 0; j < m->addr.len; j++)
+			if ((unsigned char)m->addr.s[j] >= 0x80)
+				return SMTPCMD_EADDR;
 	return SMTPCMD_OK;
 }
 
