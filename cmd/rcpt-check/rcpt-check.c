@@ -1,0 +1,187 @@
+/* rcpt-check: may this SMTP session send to $RECIPIENT? smtpd runs it
+ * once per RCPT. One SMTP reply line on stdout, one log line on stderr,
+ * exit 0 accept, 100 reject, 111 defer. See doc/rcpt-check.md. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <skalibs/strerr.h>
+
+#include "addr.h"
+#include "cfg.h"
+#include "log.h"
+#include "rc.h"
+#include "resolve.h"
+
+#define USAGE "rcpt-check (RECIPIENT, SENDER, RELAYCLIENT, CHAINMAIL_ETC, MAILROOT, POSTMASTER in the environment)"
+
+struct rcptcheck {
+	char const *rcpt;	/* $RECIPIENT as given */
+	char const *sender;
+	char const *size;
+	char const *ip;
+	char const *etc;
+	char const *mailroot;
+	char const *postmaster;
+	int relayclient;
+	int opened;		/* r holds open tables */
+	struct addr a;
+	struct resolve r;
+	/* what the resolver found */
+	unsigned int nmailbox, ndrop, nremote, nnouser;
+};
+
+/* The address for a reply: printable ASCII only, others as '?'. */
+static void
+reply_addr(char *dst, size_t max, char const *s)
+{
+	size_t o = 0;
+
+	for (; *s && o + 1 < max; s++)
+		dst[o++] = (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? *s : '?';
+	dst[o] = 0;
+}
+
+static void
+writeall(int fd, char const *s, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, s, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		s += w;
+		len -= (size_t)w;
+	}
+}
+
+/* Print the reply, log the decision, and return the exit code. */
+static int
+decide(struct rcptcheck const *c, int rc, char const *code, char const *text, char const *reason)
+{
+	char addr[ADDR_MAX + 1], line[SMTP_REPLY_MAX + 1];
+	char erc[LOG_ESC_MAX * 4 + 1], efrom[LOG_ESC_MAX * 4 + 1], eip[LOG_ESC_MAX * 4 + 1];
+	char logline[3 * LOG_ESC_MAX * 4 + 256];
+	int n;
+
+	reply_addr(addr, sizeof addr, c->rcpt);
+	n = snprintf(line, sizeof line, "%s <%s>: %s\n", code, addr, text);
+	if (n > 0)
+		writeall(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	log_esc(erc, sizeof erc, c->rcpt, strlen(c->rcpt));
+	log_esc(efrom, sizeof efrom, c->sender, strlen(c->sender));
+	log_esc(eip, sizeof eip, c->ip, strlen(c->ip));
+	n = snprintf(logline, sizeof logline,
+	    "rcpt-check: info: ip=%s from=<%s> rcpt=<%s>%s%s result=%s reason=%s\n",
+	    eip, efrom, erc, c->size ? " size=" : "", c->size ? c->size : "",
+	    rc == RC_OK ? "accept" : rc == RC_PERM ? "reject" : "defer", reason);
+	if (n > 0)
+		writeall(2, logline, (size_t)n < sizeof logline ? (size_t)n : sizeof logline - 1);
+	return rc;
+}
+
+static int
+tempfail(struct rcptcheck const *c, char const *reason)
+{
+	return decide(c, RC_TEMP, "451 4.3.0", "temporary lookup failure, try again later", reason);
+}
+
+static int
+count(void *arg, struct resolve_dest const *d)
+{
+	struct rcptcheck *c = arg;
+
+	switch (d->kind) {
+	case RESOLVE_MAILBOX: c->nmailbox++; break;
+	case RESOLVE_DROP: c->ndrop++; break;
+	case RESOLVE_REMOTE: c->nremote++; break;
+	case RESOLVE_NOUSER: c->nnouser++; break;
+	}
+	return 0;
+}
+
+static int
+rcptcheck_run(struct rcptcheck *c)
+{
+	size_t len = strlen(c->rcpt);
+	char hosts[PATH_MAX];
+	int r;
+
+	if (!addr_parse_mailbox(&c->a, c->rcpt, len, ADDR_POSTMASTER | ADDR_UTF8))
+		return decide(c, RC_PERM, "553 5.1.3", "bad address syntax", "syntax");
+
+	/* Tables never compiled: defer rather than reject every domain. */
+	r = snprintf(hosts, sizeof hosts, "%s/host_list.cdb", c->etc);
+	if (r < 0 || (size_t)r >= sizeof hosts || access(hosts, R_OK) < 0) {
+		strerr_warnwu3sys("read ", c->etc, "/host_list.cdb");
+		return tempfail(c, "no-host_list");
+	}
+	if (!resolve_init(&c->r, c->etc, c->mailroot, c->postmaster)) {
+		strerr_warnwu2sys("open the tables in ", c->etc);
+		return tempfail(c, "tables");
+	}
+	c->opened = 1;
+	if (c->a.at < c->a.len) {
+		r = resolve_islocal(&c->r, c->a.s + c->a.at + 1, c->a.len - c->a.at - 1);
+		if (r < 0) {
+			strerr_warnwu3sys("read ", c->etc, "/host_list.cdb");
+			return tempfail(c, "tables");
+		}
+		if (!r) {
+			if (c->relayclient)
+				return decide(c, RC_OK, "250 2.1.5", "recipient ok (relay)", "relayclient");
+			return decide(c, RC_PERM, "554 5.7.1", "relay access denied", "relay-denied");
+		}
+	}
+	r = resolve_expand(&c->r, c->rcpt, count, c);
+	if (r == -1) {
+		strerr_warnwu3sys("read the tables in ", c->etc, "");
+		return tempfail(c, "tables");
+	}
+	if (r == -2)
+		return decide(c, RC_PERM, "550 5.4.6", "alias loop or too many alias targets", "alias-limit");
+	if (c->nmailbox)
+		return decide(c, RC_OK, "250 2.1.5", "recipient ok", "mailbox");
+	if (c->nremote)
+		return decide(c, RC_OK, "250 2.1.5", "recipient ok", "forward");
+	if (c->ndrop)
+		return decide(c, RC_OK, "250 2.1.5", "recipient ok", "drop");
+	return decide(c, RC_PERM, "550 5.1.1", "no such user here", "nouser");
+}
+
+int
+main(int argc, char const *const *argv)
+{
+	struct rcptcheck c = { .rcpt = NULL };
+	char ipvar[32];
+	char const *proto;
+	int rc;
+
+	PROG = "rcpt-check";
+	if (argc > 1 || !argv[0])
+		strerr_dieusage(RC_PERM, USAGE);
+	c.rcpt = getenv("RECIPIENT");
+	if (!c.rcpt)
+		strerr_dienotset(RC_PERM, "RECIPIENT");
+	c.sender = cfg_str("SENDER", "");
+	c.size = getenv("SIZE");
+	if (c.size && (!*c.size || strspn(c.size, "0123456789") != strlen(c.size)))
+		c.size = NULL;	/* log only digits */
+	proto = cfg_str("PROTO", "TCP");
+	if (strlen(proto) > 8)
+		proto = "TCP";
+	snprintf(ipvar, sizeof ipvar, "%sREMOTEIP", proto);
+	c.ip = cfg_str(ipvar, cfg_str("TCPREMOTEIP", "-"));
+	c.etc = cfg_str("CHAINMAIL_ETC", "/etc/chainmail");
+	c.mailroot = cfg_str("MAILROOT", "/data/mail");
+	c.postmaster = cfg_str("POSTMASTER", NULL);
+	c.relayclient = getenv("RELAYCLIENT") != NULL;
+	rc = rcptcheck_run(&c);
+	if (c.opened)
+		resolve_free(&c.r);
+	return rc;
+}
