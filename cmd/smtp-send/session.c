@@ -1,0 +1,447 @@
+/* cmd/smtp-send/session.c: one SMTP session with one remote host:
+ * greeting, EHLO/HELO, AUTH, one transaction (pipelined when offered),
+ * the message streamed with dot-stuffing, QUIT. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <skalibs/strerr.h>
+
+#include "log.h"
+#include "smtp-send.h"
+
+#define QUIT_WAIT	10000	/* ms to wait for the reply to QUIT */
+
+struct sess {
+	struct job *job;
+	struct peer const *peer;
+	struct smtpc c;
+	struct smtpc_plain plain;
+	struct smtpc_caps caps;
+	unsigned int ehlo_lines;
+	char *lastreply;
+	size_t lmax;
+};
+
+static void
+trace(void *ctx, char dir, char const *s, size_t len)
+{
+	struct sess *s_ = ctx;
+	char esc[LOG_ESC_MAX * 4 + 1];
+
+	log_esc(esc, sizeof esc, s, len);
+	strerr_warni6x("host=", s_->peer->host, " ip=", s_->peer->ip,
+	    dir == '<' ? " recv=\"" : " send=\"", esc);
+}
+
+/* "host [ip] said: 550 5.1.1 no such user" */
+static void
+said(struct sess *s, struct smtpc_reply const *r, char *out, size_t max)
+{
+	send_fmt(out, max, "%s [%s] said: %s", s->peer->host, s->peer->ip, r->text);
+	if (s->lastreply)
+		send_fmt(s->lastreply, s->lmax, "%s", r->text);
+}
+
+/* "host [ip]: timeout while reading the greeting" */
+static void
+ioerr(struct sess *s, char const *when, char *out, size_t max)
+{
+	char const *what;
+
+	switch (errno) {
+	case ETIMEDOUT:
+		what = "timeout";
+		break;
+	case ECONNRESET:
+	case EPIPE:
+		what = "lost connection";
+		break;
+	case EPROTO:
+		what = "protocol error";
+		break;
+	default:
+		what = strerror(errno);
+		break;
+	}
+	send_fmt(out, max, "%s [%s]: %s %s", s->peer->host, s->peer->ip, what, when);
+	if (s->lastreply)
+		send_fmt(s->lastreply, s->lmax, "%s %s", what, when);
+}
+
+static char
+classify(unsigned int code)
+{
+	if (code >= 200 && code < 300)
+		return 'D';
+	return code >= 500 && code < 600 ? 'P' : 'T';
+}
+
+/* Send a command line (CRLF added) and read the reply. */
+static int
+command(struct sess *s, char const *line, int secret, struct smtpc_reply *r,
+    smtpc_line_fn *f, void *ctx)
+{
+	if (s->job->verbosity >= 2)
+		trace(s, '>', secret ? "(credentials)" : line, secret ? 13 : strlen(line));
+	smtpc_deadline(&s->c);
+	if (!smtpc_puts(&s->c, line) || !smtpc_put(&s->c, "\r\n", 2) ||
+	    !smtpc_flush(&s->c))
+		return 0;
+	smtpc_deadline(&s->c);
+	return smtpc_read_reply(&s->c, r, f, ctx);
+}
+
+/* Queue a command without sending it (PIPELINING). */
+static int
+queue(struct sess *s, char const *line)
+{
+	if (s->job->verbosity >= 2)
+		trace(s, '>', line, strlen(line));
+	return smtpc_puts(&s->c, line) && smtpc_put(&s->c, "\r\n", 2);
+}
+
+static void
+quit(struct sess *s)
+{
+	struct smtpc_reply r;
+
+	if (s->job->verbosity >= 2)
+		trace(s, '>', "QUIT", 4);
+	smtpc_deadline(&s->c);
+	if (smtpc_puts(&s->c, "QUIT\r\n") && smtpc_flush(&s->c)) {
+		s->c.deadline = smtpc_now() + (s->c.timeout < QUIT_WAIT ? s->c.timeout : QUIT_WAIT);
+		smtpc_read_reply(&s->c, &r, 0, 0);
+	}
+}
+
+static void
+ehlo_line(void *ctx, char const *text, size_t len)
+{
+	struct sess *s = ctx;
+
+	if (s->ehlo_lines++)
+		smtpc_caps_line(&s->caps, text, len);
+}
+
+static void
+all_pending(struct job *j, char st, char const *reason)
+{
+	for (size_t i = 0; i < j->nrcpt; i++) {
+		if (j->rcpts[i].status)
+			continue;
+		j->rcpts[i].status = st;
+		send_fmt(j->rcpts[i].reason, sizeof j->rcpts[i].reason, "%s", reason);
+	}
+}
+
+static void
+all_accepted(struct job *j, char st, char const *reason)
+{
+	for (size_t i = 0; i < j->nrcpt; i++) {
+		if (!j->rcpts[i].accepted)
+			continue;
+		j->rcpts[i].status = st;
+		send_fmt(j->rcpts[i].reason, sizeof j->rcpts[i].reason, "%s", reason);
+	}
+}
+
+/* 1 authenticated; 0 not (reason set). */
+static int
+authenticate(struct sess *s, char *reason, size_t max)
+{
+	struct job *j = s->job;
+	struct smtpc_reply r;
+	char buf[2 * SMTPC_REPLY_MAX], b64[4 * SMTPC_REPLY_MAX], line[4 * SMTPC_REPLY_MAX + 16];
+	size_t ul = strlen(j->user), pl = strlen(j->pass);
+	char tmp[SEND_REASON_MAX];
+
+	if (ul + pl + 2 > sizeof buf) {
+		send_fmt(reason, max, "%s [%s]: authentication failed: user name or password too long",
+		    s->peer->host, s->peer->ip);
+		return 0;
+	}
+	if (s->caps.auth & SMTPC_AUTH_PLAIN) {
+		buf[0] = 0;
+		memcpy(buf + 1, j->user, ul);
+		buf[ul + 1] = 0;
+		memcpy(buf + ul + 2, j->pass, pl);
+		smtpc_b64(b64, sizeof b64, buf, ul + pl + 2);
+		send_fmt(line, sizeof line, "AUTH PLAIN %s", b64);
+		if (!command(s, line, 1, &r, 0, 0))
+			goto io;
+	} else if (s->caps.auth & SMTPC_AUTH_LOGIN) {
+		if (!command(s, "AUTH LOGIN", 0, &r, 0, 0))
+			goto io;
+		if (r.code == 334) {
+			smtpc_b64(b64, sizeof b64, j->user, ul);
+			if (!command(s, b64, 1, &r, 0, 0))
+				goto io;
+		}
+		if (r.code == 334) {
+			smtpc_b64(b64, sizeof b64, j->pass, pl);
+			if (!command(s, b64, 1, &r, 0, 0))
+				goto io;
+		}
+	} else {
+		send_fmt(reason, max, "%s [%s]: authentication failed: the server offers no AUTH PLAIN or LOGIN",
+		    s->peer->host, s->peer->ip);
+		if (s->lastreply)
+			send_fmt(s->lastreply, s->lmax, "no AUTH PLAIN or LOGIN offered");
+		return 0;
+	}
+	if (r.code >= 200 && r.code < 300)
+		return 1;
+	said(s, &r, tmp, sizeof tmp);
+	send_fmt(reason, max, "authentication failed: %s", tmp);
+	return 0;
+io:
+	ioerr(s, "during AUTH", tmp, sizeof tmp);
+	send_fmt(reason, max, "authentication failed: %s", tmp);
+	return 0;
+}
+
+/* Stream the message after 354; read the final reply. 1 ok, 0 I/O
+ * error on the network (errno), -1 local read error (errno). */
+static int
+body(struct sess *s, struct smtpc_reply *r)
+{
+	static char in[8192], out[2 * sizeof in + 8];
+	struct smtpc_stuff st = SMTPC_STUFF_ZERO;
+	int fd = s->job->msg.fd;
+	size_t n;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -1;
+	for (;;) {
+		ssize_t k = read(fd, in, sizeof in);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (!k)
+			break;
+		n = smtpc_stuff(&st, in, (size_t)k, out);
+		smtpc_deadline(&s->c);
+		if (!smtpc_put(&s->c, out, n))
+			return 0;
+	}
+	n = smtpc_stuff_end(&st, out);
+	smtpc_deadline(&s->c);
+	if (!smtpc_put(&s->c, out, n) || !smtpc_flush(&s->c))
+		return 0;
+	if (s->job->verbosity >= 2)
+		trace(s, '>', "(message).", 10);
+	smtpc_deadline(&s->c);
+	return smtpc_read_reply(&s->c, r, 0, 0);
+}
+
+/* MAIL, RCPTs, DATA, message. Sets every pending recipient. */
+static void
+transaction(struct sess *s)
+{
+	struct job *j = s->job;
+	struct smtpc_reply r, mr;
+	char line[SMTPC_REPLY_MAX + 128], why[SEND_REASON_MAX];
+	char const *stage = "after MAIL FROM";
+	char sizebuf[32];
+	int naccepted = 0, pipe = s->caps.pipelining, mailfail;
+
+	sizebuf[0] = 0;
+	if (s->caps.has_size)
+		send_fmt(sizebuf, sizeof sizebuf, " SIZE=%llu", j->msg.wire);
+	send_fmt(line, sizeof line, "MAIL FROM:<%s>%s%s%s", j->sender, sizebuf,
+	    j->msg.eightbit && s->caps.eightbitmime ? " BODY=8BITMIME" : "",
+	    j->utf8 && s->caps.smtputf8 ? " SMTPUTF8" : "");
+
+	if (pipe) {
+		if (!queue(s, line))
+			goto io;
+		for (size_t i = 0; i < j->nrcpt; i++) {
+			if (j->rcpts[i].status)
+				continue;
+			send_fmt(line, sizeof line, "RCPT TO:<%s>", j->rcpts[i].addr);
+			if (!queue(s, line))
+				goto io;
+			j->rcpts[i].sent = 1;
+		}
+		if (!queue(s, "DATA"))
+			goto io;
+		smtpc_deadline(&s->c);
+		if (!smtpc_flush(&s->c))
+			goto io;
+		smtpc_deadline(&s->c);
+		if (!smtpc_read_reply(&s->c, &mr, 0, 0))
+			goto io;
+	} else if (!command(s, line, 0, &mr, 0, 0))
+		goto io;
+	mailfail = classify(mr.code) != 'D';
+	if (mailfail) {
+		said(s, &mr, why, sizeof why);
+		all_pending(j, classify(mr.code), why);
+		if (!pipe)
+			goto out;
+	}
+	stage = "after RCPT TO";
+	for (size_t i = 0; i < j->nrcpt; i++) {
+		struct rcpt *rc = &j->rcpts[i];
+		if (pipe) {
+			/* one reply for each RCPT queued */
+			if (!rc->sent)
+				continue;
+			smtpc_deadline(&s->c);
+			if (!smtpc_read_reply(&s->c, &r, 0, 0))
+				goto io;
+			if (mailfail)
+				continue;	/* the reply to MAIL decides */
+		} else {
+			if (rc->status)
+				continue;
+			send_fmt(line, sizeof line, "RCPT TO:<%s>", rc->addr);
+			if (!command(s, line, 0, &r, 0, 0))
+				goto io;
+		}
+		if (classify(r.code) == 'D') {
+			rc->accepted = 1;
+			naccepted++;
+		} else {
+			said(s, &r, rc->reason, sizeof rc->reason);
+			rc->status = classify(r.code);
+		}
+	}
+	stage = "after DATA";
+	if (pipe) {
+		smtpc_deadline(&s->c);
+		if (!smtpc_read_reply(&s->c, &r, 0, 0))
+			goto io;
+	} else if (!naccepted)
+		goto out;
+	else if (!command(s, "DATA", 0, &r, 0, 0))
+		goto io;
+	if (r.code / 100 != 3) {
+		said(s, &r, why, sizeof why);
+		all_accepted(j, classify(r.code) == 'D' ? 'T' : classify(r.code), why);
+		goto out;
+	}
+	if (!naccepted) {
+		/* RFC 2920 3.1: the server took DATA with no recipient: end it empty */
+		smtpc_deadline(&s->c);
+		if (smtpc_puts(&s->c, ".\r\n") && smtpc_flush(&s->c)) {
+			smtpc_deadline(&s->c);
+			smtpc_read_reply(&s->c, &r, 0, 0);
+		}
+		goto out;
+	}
+	stage = "while sending the message";
+	switch (body(s, &r)) {
+	case -1:
+		send_fmt(why, sizeof why, "cannot read the message: %s", strerror(errno));
+		all_accepted(j, 'T', why);
+		if (s->lastreply)
+			send_fmt(s->lastreply, s->lmax, "%s", why);
+		return;		/* no QUIT: the server must not take a truncated message */
+	case 0:
+		stage = "after the end of data";
+		goto io;
+	}
+	said(s, &r, why, sizeof why);
+	all_accepted(j, r.code / 100 == 2 ? 'D' : classify(r.code) == 'D' ? 'T' : classify(r.code), why);
+out:
+	quit(s);
+	return;
+io:
+	ioerr(s, stage, why, sizeof why);
+	for (size_t i = 0; i < j->nrcpt; i++)
+		if (j->rcpts[i].accepted)
+			j->rcpts[i].status = 0;
+	all_pending(j, 'T', why);
+}
+
+enum session_rc
+session_run(struct job *j, struct peer const *p, int fd, char *reason, size_t max, char *lastreply, size_t lmax)
+{
+	static struct sess s;
+	struct smtpc_io io;
+	struct smtpc_reply r;
+	char line[SMTPC_REPLY_MAX + 16];
+	enum session_rc rc = SESSION_NEXT_TEMP;
+
+	memset(&s.caps, 0, sizeof s.caps);
+	s.job = j;
+	s.peer = p;
+	s.ehlo_lines = 0;
+	s.lastreply = lastreply;
+	s.lmax = lmax;
+	if (lastreply && lmax)
+		lastreply[0] = 0;
+	s.plain.fd = fd;
+	io.read = &smtpc_plain_read;
+	io.write = &smtpc_plain_write;
+	io.ctx = &s.plain;
+	smtpc_init(&s.c, &io, j->timeout);
+	if (j->verbosity >= 2) {
+		s.c.trace = &trace;
+		s.c.tracectx = &s;
+	}
+	for (size_t i = 0; i < j->nrcpt; i++)
+		j->rcpts[i].accepted = j->rcpts[i].sent = 0;
+
+	if (!smtpc_read_reply(&s.c, &r, 0, 0)) {
+		ioerr(&s, "while reading the greeting", reason, max);
+		goto done;
+	}
+	if (r.code / 100 != 2) {
+		said(&s, &r, reason, max);
+		rc = r.code / 100 == 5 ? SESSION_NEXT_PERM : SESSION_NEXT_TEMP;
+		quit(&s);
+		goto done;
+	}
+	send_fmt(line, sizeof line, "EHLO %s", j->helo);
+	if (!command(&s, line, 0, &r, &ehlo_line, &s)) {
+		ioerr(&s, "after EHLO", reason, max);
+		goto done;
+	}
+	if (r.code / 100 == 5) {
+		memset(&s.caps, 0, sizeof s.caps);
+		send_fmt(line, sizeof line, "HELO %s", j->helo);
+		if (!command(&s, line, 0, &r, 0, 0)) {
+			ioerr(&s, "after HELO", reason, max);
+			goto done;
+		}
+	}
+	if (r.code / 100 != 2) {
+		said(&s, &r, reason, max);
+		rc = r.code / 100 == 5 ? SESSION_NEXT_PERM : SESSION_NEXT_TEMP;
+		quit(&s);
+		goto done;
+	}
+	if (s.caps.size && j->msg.wire > s.caps.size) {
+		send_fmt(reason, max, "%s [%s]: message of %llu bytes exceeds the size limit of %llu bytes of the server",
+		    p->host, p->ip, j->msg.wire, s.caps.size);
+		send_fmt(lastreply, lmax, "SIZE %llu", s.caps.size);
+		all_pending(j, 'P', reason);
+		quit(&s);
+		rc = SESSION_FINAL;
+		goto done;
+	}
+	if (j->utf8 && !s.caps.smtputf8) {
+		send_fmt(reason, max, "%s [%s]: the server does not support SMTPUTF8, which the addresses need",
+		    p->host, p->ip);
+		send_fmt(lastreply, lmax, "no SMTPUTF8");
+		all_pending(j, 'P', reason);
+		quit(&s);
+		rc = SESSION_FINAL;
+		goto done;
+	}
+	if (p->auth && !authenticate(&s, reason, max)) {
+		quit(&s);
+		goto done;
+	}
+	transaction(&s);
+	rc = SESSION_FINAL;
+done:
+	close(fd);
+	return rc;
+}
