@@ -1,0 +1,553 @@
+/* cmd/tlsd/tlsd.c: TLS in its own process, in front of a UCSPI program.
+ *
+ * Who holds what. The child (smtpd, imapd, ...) is forked first, before
+ * any key is read, and keeps the uid the caller gave it; it never sees
+ * the key, its path or the CERTFILE/KEYFILE variables. tlsd then reads
+ * the certificates and keys, drops to TLS_UID/TLS_GID, and is the only
+ * process that ever has a key in memory. In implicit mode the forked
+ * child waits on a pipe for the handshake's SSL_* report before it
+ * execs; in STARTTLS mode it execs at once with SSLCTLFD, SSLREADFD and
+ * SSLWRITEFD (the UCSPI-TLS protocol of s6-ucspitlsd). */
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/iopause.h>
+#include <skalibs/selfpipe.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+
+#include "log.h"
+#include "rc.h"
+#include "tlsd.h"
+
+#define USAGE "tlsd [ -S ] [ -t handshake-timeout ] [ -v verbosity ] prog..."
+#define dieusage() strerr_dieusage(RC_PERM, USAGE)
+
+extern char **environ;
+
+/* Variables the child must never see. */
+static int
+secret(char const *s)
+{
+	static char const *const names[] = {
+		"CERTFILE=", "KEYFILE=", "CERTFILE:", "KEYFILE:",
+		"TLS_UID=", "TLS_GID=", "SSL_KEY_PASSWORD=",
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strncmp(s, names[i], strlen(names[i])))
+			return 1;
+	return 0;
+}
+
+static void
+env_clean(void)
+{
+	char **r, **w;
+
+	for (r = w = environ; *r; r++)
+		if (!secret(*r))
+			*w++ = *r;
+	*w = 0;
+}
+
+/* In the child, before exec: undo tlsd's signal set-up. */
+static void
+child_signals(void)
+{
+	sigset_t none;
+
+	selfpipe_finish();
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, 0);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+}
+
+/* Implicit mode, in the child: wait for "K=V\0...\0" and apply it. A
+ * closed pipe means the handshake failed: leave without running prog. */
+static void
+child_takereport(int fd)
+{
+	char buf[TLSD_INFO_MAX];
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t r = read(fd, buf + n, sizeof buf - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			_exit(RC_CLIENT);
+		n += (size_t)r;
+		if (n >= 2 && !buf[n - 1] && !buf[n - 2])
+			break;
+		if (n == sizeof buf)
+			_exit(RC_TEMP);
+	}
+	fd_close(fd);
+	for (char *p = buf; *p; p += strlen(p) + 1) {
+		char *eq = strchr(p, '=');
+		if (eq) {
+			*eq = 0;
+			if (setenv(p, eq + 1, 1) < 0)
+				_exit(RC_TEMP);
+			*eq = '=';
+		} else
+			unsetenv(p);
+	}
+}
+
+static void
+setfdenv(char const *name, int fd)
+{
+	char s[UINT_FMT];
+
+	s[uint_fmt(s, (unsigned int)fd)] = 0;
+	if (setenv(name, s, 1) < 0)
+		strerr_diefu(RC_TEMP, "setenv");
+}
+
+static void
+spawn(struct tlsd *t)
+{
+	int toapp[2], fromapp[2], ctl[2];
+
+	if (pipecoe(toapp) < 0 || pipecoe(fromapp) < 0)
+		strerr_diefu(RC_TEMP, "pipe");
+	if (t->starttls) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
+			strerr_diefu(RC_TEMP, "socketpair");
+	} else if (pipecoe(ctl) < 0)
+		strerr_diefu(RC_TEMP, "pipe");
+	/* implicit mode: ctl[0] is read by the child, ctl[1] written by us */
+	t->pid = fork();
+	if (t->pid < 0)
+		strerr_diefu(RC_TEMP, "fork");
+	if (!t->pid) {
+		child_signals();
+		env_clean();
+		if (t->starttls) {
+			/* fd 0/1 stay the plaintext socket until the child says Y */
+			if (uncoe(ctl[1]) < 0 || uncoe(toapp[0]) < 0 || uncoe(fromapp[1]) < 0)
+				strerr_diefu(RC_TEMP, "uncoe");
+			setfdenv("SSLCTLFD", ctl[1]);
+			setfdenv("SSLREADFD", toapp[0]);
+			setfdenv("SSLWRITEFD", fromapp[1]);
+		} else {
+			/* the socket itself never reaches the child */
+			if (fd_move2(0, toapp[0], 1, fromapp[1]) < 0)
+				strerr_diefu(RC_TEMP, "move descriptors");
+			child_takereport(ctl[0]);
+		}
+		execvp(t->argv[0], (char *const *)t->argv);
+		strerr_dieexec(RC_TEMP, t->argv[0]);
+	}
+	fd_close(toapp[0]);
+	fd_close(fromapp[1]);
+	t->toapp = toapp[1];
+	t->fromapp = fromapp[0];
+	if (t->starttls) {
+		fd_close(ctl[1]);
+		t->ctl = ctl[0];
+	} else {
+		fd_close(ctl[0]);
+		t->ctl = ctl[1];
+	}
+	if (ndelay_on(t->toapp) < 0 || ndelay_on(t->fromapp) < 0)
+		strerr_diefu(RC_TEMP, "set descriptors non-blocking");
+}
+
+/* Configuration errors: what failed, for the log line. */
+struct cfgerr {
+	char const *what;	/* variable name */
+	char const *file;
+	char const *why;
+};
+
+static int
+loadpair(struct tlsd_cert *c, char const *cf, char const *kf, char const *cname,
+    char const *kname, struct cfgerr *e)
+{
+	int rc;
+
+	if ((rc = tls_chain_load(&c->chain, cf)) != TLS_OK) {
+		e->what = cname;
+		e->file = cf;
+		e->why = tls_strerror(rc);
+		return -1;
+	}
+	if ((rc = tls_key_load(&c->key, kf)) != TLS_OK) {
+		e->what = kname;
+		e->file = kf;
+		e->why = tls_strerror(rc);
+		return -1;
+	}
+	if ((rc = tls_key_check(&c->key, &c->chain)) != TLS_OK) {
+		e->what = kname;
+		e->file = kf;
+		e->why = tls_strerror(rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* CERTFILE/KEYFILE and every CERTFILE:name/KEYFILE:name, read now, on
+ * every connection: a renewed certificate needs no restart. */
+static int
+loadcerts(struct tlsd *t, struct cfgerr *e)
+{
+	char const *cf = getenv("CERTFILE"), *kf = getenv("KEYFILE");
+	static char kname[8 + 256 + 1];
+
+	t->ncert = 0;
+	if (cf || kf) {
+		if (!cf || !kf) {
+			e->what = cf ? "KEYFILE" : "CERTFILE";
+			e->file = "";
+			e->why = "not set";
+			return -1;
+		}
+		t->cert[0].name = 0;
+		if (loadpair(&t->cert[0], cf, kf, "CERTFILE", "KEYFILE", e) < 0)
+			return -1;
+		t->ncert = 1;
+	}
+	for (char **v = environ; *v; v++) {
+		char const *name, *eq;
+		struct tlsd_cert *c;
+
+		if (strncmp(*v, "CERTFILE:", 9))
+			continue;
+		name = *v + 9;
+		eq = strchr(name, '=');
+		if (!eq || eq == name || (size_t)(eq - name) > 255) {
+			e->what = *v;
+			e->file = "";
+			e->why = "bad SNI name";
+			return -1;
+		}
+		if (t->ncert > TLSD_SNI_MAX) {
+			e->what = "CERTFILE:*";
+			e->file = "";
+			e->why = "too many SNI names";
+			return -1;
+		}
+		memcpy(kname, "KEYFILE:", 8);
+		memcpy(kname + 8, name, (size_t)(eq - name));
+		kname[8 + (eq - name)] = 0;
+		kf = getenv(kname);
+		if (!kf) {
+			e->what = kname;
+			e->file = "";
+			e->why = "not set";
+			return -1;
+		}
+		c = &t->cert[t->ncert];
+		c->name = name;
+		c->namelen = (size_t)(eq - name);
+		if (loadpair(c, eq + 1, kf, *v, kname, e) < 0)
+			return -1;
+		t->ncert++;
+	}
+	if (!t->ncert) {
+		e->what = "CERTFILE";
+		e->file = "";
+		e->why = "not set";
+		return -1;
+	}
+	return 0;
+}
+
+/* TLS_GID then TLS_UID: setgroups, setgid, setuid, each checked. */
+static void
+droppriv(void)
+{
+	char const *us = getenv("TLS_UID"), *gs = getenv("TLS_GID");
+	uid_t uid = 0;
+	gid_t gid = 0;
+	uint32_t u;
+
+	if (us) {
+		if (!uint320_scan(us, &u))
+			strerr_dief(RC_PERM, "invalid TLS_UID: ", us);
+		uid = (uid_t)u;
+	}
+	if (gs) {
+		if (!uint320_scan(gs, &u))
+			strerr_dief(RC_PERM, "invalid TLS_GID: ", gs);
+		gid = (gid_t)u;
+	}
+	if (gs) {
+		if (!geteuid() && setgroups(1, &gid) < 0)
+			strerr_diefu(RC_TEMP, "setgroups");
+		if (setgid(gid) < 0)
+			strerr_diefu(RC_TEMP, "setgid to ", gs);
+	} else if (us && !geteuid() && setgroups(0, 0) < 0)
+		strerr_diefu(RC_TEMP, "setgroups");
+	if (us) {
+		if (setuid(uid) < 0)
+			strerr_diefu(RC_TEMP, "setuid to ", us);
+		if (getuid() != uid || geteuid() != uid)
+			strerr_dief(RC_TEMP, "setuid did not take");
+	}
+	if (gs && (getgid() != gid || getegid() != gid))
+		strerr_dief(RC_TEMP, "setgid did not take");
+}
+
+static char const *
+resultname(enum tlsd_result r)
+{
+	switch (r) {
+	case TLSD_OK: return "ok";
+	case TLSD_HANDSHAKE: return "handshake";
+	case TLSD_TIMEOUT_HS: return "timeout";
+	case TLSD_EOF_HS: return "eof";
+	case TLSD_NOTLS: return "notls";
+	}
+	return "unknown";
+}
+
+static int
+childstatus(struct tlsd const *t)
+{
+	if (WIFEXITED(t->wstat))
+		return WEXITSTATUS(t->wstat);
+	return RC_TEMP;	/* killed by a signal */
+}
+
+static void
+logline(struct tlsd const *t, enum tlsd_result r, int status)
+{
+	char sni[4 * LOG_ESC_MAX + 1], ip[4 * 64 + 1];
+	char pid[UINT64_FMT], st[INT_FMT];
+	char const *rawip = t->ip ? t->ip : "unknown";
+
+	if (!t->verbosity)
+		return;
+	log_esc(sni, sizeof sni, t->sni, strlen(t->sni));
+	log_esc(ip, sizeof ip, rawip, strlen(rawip) > 64 ? 64 : strlen(rawip));
+	pid[uint64_fmt(pid, (uint64_t)t->pid)] = 0;
+	st[int_fmt(st, status)] = 0;
+	strerr_warni("pid=", pid, " ip=", ip, " mode=", t->starttls ? "starttls" : "implicit",
+	    " sni=", sni[0] ? sni : "-", " protocol=", t->protocol[0] ? t->protocol : "-",
+	    " cipher=", t->cipher[0] ? t->cipher : "-", " result=", resultname(r),
+	    t->brerr ? " error=" : "", t->brerr ? tlsd_brerr_name(t->brerr) : "",
+	    " status=", st);
+}
+
+/* Close our ends, wait for the child, log, exit. */
+static void
+finish(struct tlsd *t, enum tlsd_result r, int code)
+{
+	int status;
+
+	if (t->ctl >= 0)
+		fd_close(t->ctl);
+	if (t->toapp >= 0)
+		fd_close(t->toapp);
+	if (t->fromapp >= 0)
+		fd_close(t->fromapp);
+	if (t->netin >= 0 && t->netin != t->netout)
+		fd_close(t->netin);
+	if (t->netout >= 0)
+		fd_close(t->netout);
+	while (!t->childdead) {
+		pid_t w = waitpid(t->pid, &t->wstat, 0);
+		if (w == t->pid || (w < 0 && errno != EINTR))
+			t->childdead = 1;
+	}
+	status = childstatus(t);
+	if (code < 0)
+		code = status;
+	logline(t, r, status);
+	_exit(code);
+}
+
+/* What the handshake gave: protocol, suite, and a clean SNI name. */
+static void
+record(struct tlsd *t)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	char const *sni = br_ssl_engine_get_server_name(eng);
+	size_t i;
+
+	snprintf(t->protocol, sizeof t->protocol, "%s", tls_version_name(br_ssl_engine_get_version(eng)));
+	snprintf(t->cipher, sizeof t->cipher, "%s", tls_suite_name(eng->session.cipher_suite));
+	t->sni[0] = 0;
+	if (!sni)
+		return;
+	/* host names only: the value lands in the child's environment */
+	for (i = 0; sni[i] && i + 1 < sizeof t->sni; i++) {
+		char c = sni[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')) {
+			t->sni[0] = 0;
+			return;
+		}
+		t->sni[i] = c;
+	}
+	t->sni[i] = 0;
+}
+
+static void
+handshake(struct tlsd *t)
+{
+	enum tlsd_result r;
+
+	if (ndelay_on(t->netin) < 0 || ndelay_on(t->netout) < 0)
+		strerr_diefu(RC_TEMP, "set the socket non-blocking");
+	if (!br_ssl_server_reset(&t->sc))
+		strerr_diefu(RC_TEMP, "reset the TLS engine: ", tlsd_brerr_name(br_ssl_engine_last_error(&t->sc.eng)));
+	r = tlsd_relay(t, 1);
+	if (r != TLSD_OK) {
+		/* implicit: the waiting child leaves when its pipe closes;
+		 * STARTTLS: the child reads EOF on SSLCTLFD and SSLREADFD */
+		finish(t, r, RC_CLIENT);
+	}
+	record(t);
+}
+
+static void
+sendreport(struct tlsd *t)
+{
+	char rep[TLSD_INFO_MAX];
+	size_t n = tlsd_report(t, rep, sizeof rep);
+
+	if (!n || allwrite(t->ctl, rep, n) < n) {
+		if (t->verbosity >= 2)
+			strerr_warnwu("send the SSL_* report to the child");
+	}
+	fd_close(t->ctl);
+	t->ctl = -1;
+}
+
+/* STARTTLS: wait for the child's 'Y' or 'y' on SSLCTLFD. Returns 1 with
+ * a report wanted, 0 without; does not return when the child declines. */
+static int
+waitstart(struct tlsd *t)
+{
+	tain forever;
+
+	tain_add_g(&forever, &tain_infinite_relative);
+	for (;;) {
+		iopause_fd x[2] = { { .fd = t->ctl, .events = IOPAUSE_READ },
+		    { .fd = t->sigfd, .events = IOPAUSE_READ } };
+		int r = iopause_g(x, 2, &forever);
+		char c;
+		ssize_t n;
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			strerr_diefu(RC_TEMP, "iopause");
+		}
+		if (x[1].revents) {
+			tlsd_reap(t);
+			if (t->childdead)
+				finish(t, TLSD_NOTLS, -1);
+		}
+		if (!x[0].revents)
+			continue;
+		n = read(t->ctl, &c, 1);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == 1 && (c == 'Y' || c == 'y')) {
+			if (t->verbosity >= 2)
+				strerr_warni("event=starttls");
+			return c == 'Y';
+		}
+		if (n == 1)
+			strerr_warnw("unknown command on SSLCTLFD, TLS declined");
+		/* declined: no TLS on this connection; plain relay is not our
+		 * job, the child keeps the socket */
+		fd_close(t->ctl);
+		t->ctl = -1;
+		finish(t, TLSD_NOTLS, -1);
+	}
+}
+
+int
+main(int argc, char const *const *argv)
+{
+	static struct tlsd t;
+	subgetopt l = SUBGETOPT_ZERO;
+	struct cfgerr e = { 0, 0, 0 };
+	char const *proto;
+	static char ipvar[64];
+
+	PROG = "tlsd";
+	t.verbosity = 1;
+	t.timeout = TLSD_TIMEOUT;
+	for (int opt; (opt = subgetopt_r(argc, argv, "St:v:", &l)) != -1;) {
+		switch (opt) {
+		case 'S': t.starttls = 1; break;
+		case 't': if (!uint0_scan(l.arg, &t.timeout) || !t.timeout) dieusage(); break;
+		case 'v': if (!uint0_scan(l.arg, &t.verbosity)) dieusage(); break;
+		default: dieusage();
+		}
+	}
+	argc -= l.ind;
+	argv += l.ind;
+	if (!argc)
+		dieusage();
+	t.argv = argv;
+	t.netin = 0;
+	t.netout = 1;
+	t.ctl = t.toapp = t.fromapp = -1;
+	proto = getenv("PROTO");
+	if (!proto || strlen(proto) > 32)
+		proto = "TCP";
+	snprintf(ipvar, sizeof ipvar, "%sREMOTEIP", proto);
+	t.ip = getenv(ipvar);
+
+	t.sigfd = selfpipe_init();
+	if (t.sigfd < 0 || !selfpipe_trap(SIGCHLD))
+		strerr_diefu(RC_TEMP, "set up the self-pipe");
+	tain_now_set_stopwatch_g();
+
+	spawn(&t);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		strerr_diefu(RC_TEMP, "ignore SIGPIPE");
+
+	if (loadcerts(&t, &e) < 0) {
+		/* implicit: the child never runs; STARTTLS: it finds SSLCTLFD
+		 * closed and must not offer TLS, and we wait for it */
+		if (t.ctl >= 0)
+			fd_close(t.ctl);
+		t.ctl = -1;
+		strerr_warn(PROG, ": fatal: ", "result=config ", e.what, "=", e.file, " error=\"", e.why, "\"");
+		t.verbosity = 0;
+		finish(&t, TLSD_NOTLS, RC_PERM);
+	}
+	tlsd_engine_init(&t);
+	droppriv();
+
+	if (t.starttls) {
+		int wantreport = waitstart(&t);
+		handshake(&t);
+		if (wantreport)
+			sendreport(&t);
+		else {
+			fd_close(t.ctl);
+			t.ctl = -1;
+		}
+	} else {
+		handshake(&t);
+		sendreport(&t);
+	}
+	tlsd_relay(&t, 0);
+	finish(&t, TLSD_OK, -1);
+	return RC_TEMP;	/* not reached */
+}
