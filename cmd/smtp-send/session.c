@@ -31,8 +31,8 @@ trace(void *ctx, char dir, char const *s, size_t len)
 	char esc[LOG_ESC_MAX * 4 + 1];
 
 	log_esc(esc, sizeof esc, s, len);
-	strerr_warni6x("host=", s_->peer->host, " ip=", s_->peer->ip,
-	    dir == '<' ? " recv=\"" : " send=\"", esc);
+	strerr_warni("host=", s_->peer->host, " ip=", s_->peer->ip,
+	    dir == '<' ? " recv=\"" : " send=\"", esc, "\"");
 }
 
 /* "host [ip] said: 550 5.1.1 no such user" */
