@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+# AUTH to the relay host: PLAIN preferred, LOGIN when it is all that is
+# offered, a wrong password -> T "authentication failed", no AUTH offered
+# -> T, and credentials never go to a host that is not the relay host.
+import os
+import sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sendlib import *
+
+MSG = b'Subject: auth\n\nhello\n'
+
+
+def env(s, user='app@me.test', pw='s3cret pass'):
+    return {'RELAYHOST': '[127.0.0.1]:%d' % s.port,
+            'RELAYHOST_USERNAME': user, 'RELAYHOST_PASSWORD': pw}
+
+
+def main(t):
+    s = Sink('--auth', 'app@me.test:s3cret pass',
+             '--caps', 'PIPELINING,AUTH LOGIN PLAIN,8BITMIME')
+    r = send('example.org', ['a@example.org'], MSG, env=env(s))
+    t.is_(r.statuses(), 'D', 'AUTH PLAIN: delivered') or print('# ' + repr(r))
+    ss = s.sessions()
+    t.is_(ss[0]['auth'] if ss else None,
+          {'mech': 'PLAIN', 'user': 'app@me.test', 'password': 's3cret pass'},
+          'PLAIN chosen when both are offered; user and password right')
+    t.ok('s3cret' not in r.err, 'the password is not logged')
+
+    s = Sink('--auth', 'app@me.test:s3cret pass', '--caps', 'AUTH=LOGIN')
+    r = send('example.org', ['a@example.org'], MSG, env=env(s), args=['-v', '2'])
+    t.is_(r.statuses(), 'D', 'AUTH LOGIN: delivered') or print('# ' + repr(r))
+    ss = s.sessions()
+    t.is_(ss[0]['auth'] if ss else None,
+          {'mech': 'LOGIN', 'user': 'app@me.test', 'password': 's3cret pass'},
+          'LOGIN (old AUTH= form) when it is the only one')
+    t.ok('s3cret' not in r.err and 'czNjcmV0' not in r.err,
+         'the password is not in the protocol trace (-v 2)')
+
+    s = Sink('--auth', 'app@me.test:s3cret pass')
+    r = send('example.org', ['a@example.org', 'b@example.org'], MSG, env=env(s, pw='wrong'))
+    t.is_(r.statuses(), 'TT', 'wrong password -> T for all')
+    t.like(r.lines[0] if r.lines else '', 'authentication failed', 'reason says authentication failed')
+    t.like(r.lines[0] if r.lines else '', '535 5.7.8', 'reason has the server reply')
+    ss = s.sessions()
+    t.ok(ss and not any(c.startswith('MAIL') for c in ss[0]['commands']), 'no MAIL after a failed AUTH')
+
+    s = Sink('--caps', 'PIPELINING')
+    r = send('example.org', ['a@example.org'], MSG, env=env(s))
+    t.is_(r.statuses(), 'T', 'relay offers no AUTH -> T')
+    t.like(r.lines[0] if r.lines else '', 'offers no AUTH', 'reason says so')
+
+    # a route is not the relay host: no credentials there
+    s = Sink('--caps', 'PIPELINING,AUTH PLAIN LOGIN')
+    etc = tmpdir()
+    make_routes(etc, {'example.org': '[127.0.0.1]:%d' % s.port})
+    e = env(s)
+    e['CHAINMAIL_ETC'] = etc
+    e['RELAYHOST'] = '[127.0.0.1]:%d' % dead_port()
+    r = send('example.org', ['a@example.org'], MSG, env=e)
+    t.is_(r.statuses(), 'D', 'via a route: delivered')
+    ss = s.sessions()
+    t.ok(ss and ss[0]['auth'] is None, 'no AUTH sent to a routed host')
+
+
+TAP().run(main)
