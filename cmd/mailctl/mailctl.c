@@ -14,11 +14,12 @@
 #include "cfg.h"
 #include "log.h"
 #include "mailctl.h"
+#include "passwd.h"
 #include "rc.h"
 
 #define USAGE "mailctl [ -e etcdir ] domain add|del|list [DOMAIN] | " \
-	"user add ADDR [--password PW | --password-stdin | --hash HASH] [--quota MB] [--maildir PATH] | " \
-	"user passwd ADDR [--password PW | --password-stdin | --hash HASH] | user del ADDR | user list | " \
+	"user add ADDR [--password PW | --password-stdin | --hash HASH] [--scheme S] [--quota MB] [--maildir PATH] | " \
+	"user passwd ADDR [--password PW | --password-stdin | --hash HASH] [--scheme S] | user del ADDR | user list | " \
 	"alias add ADDR TARGET... | alias del ADDR | alias list"
 #define dieusage() strerr_dieusage(RC_PERM, USAGE)
 
@@ -276,6 +277,7 @@ struct pwopts {
 	char const *password;	/* --password */
 	int from_stdin;		/* --password-stdin */
 	char const *hash;	/* --hash */
+	char const *scheme;	/* --scheme, NULL: SHA512-CRYPT */
 	char const *quota;
 	char const *maildir;
 };
@@ -286,28 +288,32 @@ pwopts_parse(struct pwopts *o, int argc, char const *const *argv, int add)
 {
 	for (int i = 0; i < argc; i++) {
 		char const *a = argv[i];
-		char const *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char const **dst;
 
 		if (!strcmp(a, "--password-stdin")) {
 			o->from_stdin = 1;
 			continue;
 		}
-		if (!v)
-			dieusage();
 		if (!strcmp(a, "--password"))
-			o->password = v;
+			dst = &o->password;
 		else if (!strcmp(a, "--hash"))
-			o->hash = v;
+			dst = &o->hash;
+		else if (!strcmp(a, "--scheme"))
+			dst = &o->scheme;
 		else if (add && !strcmp(a, "--quota"))
-			o->quota = v;
+			dst = &o->quota;
 		else if (add && !strcmp(a, "--maildir"))
-			o->maildir = v;
+			dst = &o->maildir;
 		else
-			dieusage();
-		i++;
+			strerr_dief(RC_PERM, "unknown option: ", a);
+		if (i + 1 >= argc)
+			strerr_dief(RC_PERM, "option ", a, " needs a value");
+		*dst = argv[++i];
 	}
 	if (!!o->password + o->from_stdin + !!o->hash > 1)
 		strerr_dief(RC_PERM, "give only one of --password, --password-stdin, --hash");
+	if (o->hash && o->scheme)
+		strerr_dief(RC_PERM, "--scheme goes with a password, not with --hash");
 }
 
 /* The hash field for a new or changed password. prompt: ask on the
@@ -338,9 +344,9 @@ pwopts_hash(struct pwopts const *o, char *out, size_t max, int add)
 			strerr_dief(RC_PERM, "the password is too long");
 		memcpy(pw, o->password, strlen(o->password) + 1);
 	} else if (o->from_stdin)
-		passwd_stdin(pw, sizeof pw);
+		pwread_stdin(pw, sizeof pw);
 	else if (isatty(0))
-		passwd_prompt(pw, sizeof pw);
+		pwread_prompt(pw, sizeof pw);
 	else if (add)
 		pw[0] = 0;
 	else
@@ -351,7 +357,12 @@ pwopts_hash(struct pwopts const *o, char *out, size_t max, int add)
 		memcpy(out, "!", 2);
 		return;
 	}
-	passwd_hash(pw, out, max);
+	if (!passwd_hash(out, max, pw, o->scheme)) {
+		explicit_bzero(pw, sizeof pw);
+		if (errno == EINVAL && o->scheme)
+			refuse("password scheme", o->scheme);
+		strerr_diefusys(RC_TEMP, "hash the password");
+	}
 	explicit_bzero(pw, sizeof pw);
 }
 

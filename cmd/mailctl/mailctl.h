@@ -52,12 +52,9 @@ void mtable_commit(struct mailctl const *, struct mtable const *, char const *bu
 /* Lock the etc directory against other mailctl runs. */
 void mailctl_lock(struct mailctl *);
 
-/* passwd.c */
-/* Hash password with SHA512-crypt and a random salt into out. */
-void passwd_hash(char const *password, char *out, size_t max);
-/* Read a password: one line from stdin, or twice from the terminal. An
- * empty password is returned as "". */
-void passwd_stdin(char *pw, size_t max);
-void passwd_prompt(char *pw, size_t max);
+/* pwread.c: read a password, one line from stdin, or twice from the
+ * terminal (echo off). An empty password is returned as "". */
+void pwread_stdin(char *pw, size_t max);
+void pwread_prompt(char *pw, size_t max);
 
 #endif

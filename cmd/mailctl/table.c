@@ -187,18 +187,27 @@ mtable_write(struct mailctl const *m, struct mtable const *t, char const *buf, s
 		strerr_diefusys(RC_TEMP, "sync ", m->etc);
 }
 
-int
-mtable_compile(struct mailctl const *m)
+/* No edit without a way to compile it. */
+static void
+need_makefile(struct mailctl const *m)
 {
 	char mk[4200];
-	int st, n;
-	pid_t pid;
+	int n;
 
 	n = snprintf(mk, sizeof mk, "%s/Makefile", m->etc);
 	if (n < 0 || (size_t)n >= sizeof mk)
 		strerr_dief(RC_PERM, "etc directory name too long: ", m->etc);
 	if (access(mk, R_OK) < 0)
 		strerr_diefusys(RC_PERM, "find ", mk, " (copy etc/Makefile there to compile the tables)");
+}
+
+int
+mtable_compile(struct mailctl const *m)
+{
+	int st;
+	pid_t pid;
+
+	need_makefile(m);
 	pid = fork();
 	if (pid < 0)
 		strerr_diefusys(RC_TEMP, "fork");
@@ -218,6 +227,7 @@ mtable_compile(struct mailctl const *m)
 void
 mtable_commit(struct mailctl const *m, struct mtable const *t, char const *buf, size_t len)
 {
+	need_makefile(m);
 	mtable_write(m, t, buf, len);
 	if (mtable_compile(m))
 		return;

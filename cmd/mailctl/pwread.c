@@ -1,9 +1,7 @@
-/* cmd/mailctl/passwd.c: reading passwords and hashing them with crypt(3). */
-#include <crypt.h>
+/* cmd/mailctl/pwread.c: reading a password from stdin or the terminal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/random.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -11,43 +9,6 @@
 
 #include "mailctl.h"
 #include "rc.h"
-
-#define SALT_LEN 16
-
-void
-passwd_hash(char const *password, char *out, size_t max)
-{
-	static char const b64[] =
-	    "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	static struct crypt_data data;
-	unsigned char rnd[SALT_LEN];
-	char setting[3 + SALT_LEN + 2] = "$6$";
-	char const *h;
-	size_t got = 0, n;
-
-	while (got < sizeof rnd) {
-		ssize_t r = getrandom(rnd + got, sizeof rnd - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			strerr_diefusys(RC_TEMP, "get random bytes for the salt");
-		}
-		got += (size_t)r;
-	}
-	for (size_t i = 0; i < SALT_LEN; i++)
-		setting[3 + i] = b64[rnd[i] & 63];	/* 256 = 4 * 64: no bias */
-	setting[3 + SALT_LEN] = '$';
-	setting[3 + SALT_LEN + 1] = 0;
-	memset(&data, 0, sizeof data);
-	h = crypt_r(password, setting, &data);
-	if (!h || strncmp(h, "$6$", 3))
-		strerr_diefusys(RC_TEMP, "hash the password");
-	n = strlen(h);
-	if (n >= max)
-		strerr_dief(RC_TEMP, "password hash too long");
-	memcpy(out, h, n + 1);
-	explicit_bzero(&data, sizeof data);
-}
 
 /* One line from fd, without its "\n" or "\r\n". 1 a line, 0 EOF first. */
 static int
@@ -83,7 +44,7 @@ readline(int fd, char *pw, size_t max)
 }
 
 void
-passwd_stdin(char *pw, size_t max)
+pwread_stdin(char *pw, size_t max)
 {
 	if (!readline(0, pw, max))
 		strerr_dief(RC_PERM, "no password on stdin");
@@ -112,7 +73,7 @@ ttyask(int fd, char const *prompt, char *pw, size_t max)
 }
 
 void
-passwd_prompt(char *pw, size_t max)
+pwread_prompt(char *pw, size_t max)
 {
 	char again[MAILCTL_PASSWORD_MAX];
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
