@@ -74,8 +74,11 @@ class TAP:
         sys.stdout.flush()
         return cond
 
-    def is_(self, got, want, name):
-        return self.ok(got == want, name, 'got:  %r\nwant: %r' % (got, want))
+    def is_(self, got, want, name, extra=None):
+        diag = 'got:  %r\nwant: %r' % (got, want)
+        if extra is not None:
+            diag += '\n' + str(extra)
+        return self.ok(got == want, name, diag)
 
     def like(self, got, sub, name):
         return self.ok(sub in (got or ''), name, 'got: %r\nwanted to contain: %r' % (got, sub))
