@@ -147,8 +147,11 @@ writeall(int fd, char const *s, size_t len, char const *path)
 	while (len) {
 		ssize_t w = write(fd, s, len);
 		if (w < 0) {
-			if (errno == EINTR)
+			int e = errno;
+			if (e == EINTR)
 				continue;
+			unlink(path);
+			errno = e;
 			strerr_diefusys(RC_TEMP, "write ", path);
 		}
 		s += w;
