@@ -105,7 +105,7 @@ def main(t):
     big = (b'Subject: big\r\nMessage-ID: <big@t>\r\n\r\n' +
            b''.join(b'%07d .line with a dot after the number\r\n' % i +
                     (b'.starts with a dot\r\n' if i % 7 == 0 else b'')
-                    for i in range(20000)))
+                    for i in range(25000)))
     t.ok(len(big) > 1000000, 'big message is over 1 MB (%d bytes)' % len(big))
     code, text = raw_send(port, 'alice@example.org', big)
     t.is_(code, 250, '1 MB message with many dot lines: 250')

@@ -200,7 +200,10 @@ def main(t):
         mid = re.search(rb'Message-ID: <([^>]+)>', payload).group(1)
         t.ok(not [f for f in inst.all_mail() if mid in read_file(f)],
              '%s: nothing delivered' % name)
-    smuggled = [f for f in inst.all_mail() if re.search(rb'(?m)^Message-ID: <smuggled\d@t>', read_file(f))]
+    # the smuggled text may be content of the carrier (then it is in its
+    # body), never the header of a message of its own
+    smuggled = [f for f in inst.all_mail()
+                if re.search(rb'(?m)^Message-ID: <smuggled\d@t>', split_message(read_file(f))[0])]
     t.is_(smuggled, [], 'no smuggled message was delivered as a message of its own')
     t.ok(not [f for f in inst.maildir_files('bob@example.org') if b'smuggled' in read_file(f)],
          'bob never got the smuggled content')
