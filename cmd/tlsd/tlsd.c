@@ -137,6 +137,11 @@ spawn(struct tlsd *t)
 	if (!t->pid) {
 		child_signals();
 		env_clean();
+		/* tlsd's ends: above all the report pipe's write end, or
+		 * the child would wait for itself */
+		fd_close(toapp[1]);
+		fd_close(fromapp[0]);
+		fd_close(t->starttls ? ctl[0] : ctl[1]);
 		if (t->starttls) {
 			/* fd 0/1 stay the plaintext socket until the child says Y */
 			if (uncoe(ctl[1]) < 0 || uncoe(toapp[0]) < 0 || uncoe(fromapp[1]) < 0)
