@@ -129,6 +129,8 @@ static char const *const aliases[] = {
 	"move@example.org\t@example.net",
 	"postmaster@example.net\tzed@example.net",
 	"empty@example.org\t , ,",
+	"abuse@example.org\tpostmaster",
+	"mixed@example.org\tspam@example.org, nobody@example.org, far@away.example",
 	NULL
 };
 
@@ -249,6 +251,15 @@ main(void)
 	fails("d0@example.org", -2, "alias: 11 levels deep: -2");
 	one("move@example.org", "MAILBOX move@example.net /m/example.net/move/ 0", "alias target @domain keeps the local part");
 	fails("empty@example.org", -2, "alias with no targets: -2");
+	one("abuse@example.org", "MAILBOX postmaster /m/postmaster/ 0", "alias to the bare postmaster");
+	{
+		struct got g3;
+		int rc3 = run("mixed@example.org", &g3, 0);
+		tap_ok(rc3 == 0 && g3.n == 3 && !strcmp(g3.s[0], "DROP spam@example.org") &&
+		    !strcmp(g3.s[1], "NOUSER nobody@example.org") &&
+		    !strcmp(g3.s[2], "REMOTE far@away.example"),
+		    "alias: drop, unknown and remote targets, in order");
+	}
 
 	/* catch-all */
 	one("zed@example.net", "MAILBOX zed@example.net /m/example.net/zed/ 0", "catch-all: a user wins");
