@@ -46,6 +46,10 @@ mtable_read(struct mailctl const *m, struct mtable *t, char const *name, enum mt
 	if (fd < 0) {
 		if (errno != ENOENT)
 			strerr_diefusys(RC_TEMP, "open ", t->path);
+		/* A new table gets the group of the etc directory: give that
+		 * directory the services' group and they can read users. */
+		if (stat(m->etc, &st) == 0)
+			t->gid = st.st_gid;
 		t->buf = calloc(1, 1);
 		if (!t->buf)
 			strerr_diefusys(RC_TEMP, "allocate memory");
