@@ -510,6 +510,9 @@ collect_one(void *arg, struct resolve_dest const *rd)
 		c->nomem = 1;
 		return 1;
 	}
+	/* "/data/mail/example.org/alice/" and ".../alice" are one Maildir */
+	for (size_t l = strlen(d->maildir); l > 1 && d->maildir[l - 1] == '/'; l--)
+		d->maildir[l - 1] = 0;
 	c->n++;
 	return 0;
 }
