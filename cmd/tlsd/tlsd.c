@@ -274,39 +274,52 @@ loadcerts(struct tlsd *t, struct cfgerr *e)
 	return 0;
 }
 
-/* TLS_GID then TLS_UID: setgroups, setgid, setuid, each checked. */
+/* TLS_UID and TLS_GID, checked before anything starts. */
+struct ids {
+	int hasuid, hasgid;
+	uid_t uid;
+	gid_t gid;
+};
+
 static void
-droppriv(void)
+getids(struct ids *ids)
 {
 	char const *us = getenv("TLS_UID"), *gs = getenv("TLS_GID");
-	uid_t uid = 0;
-	gid_t gid = 0;
 	uint32_t u;
 
+	ids->hasuid = ids->hasgid = 0;
 	if (us) {
 		if (!uint320_scan(us, &u))
 			strerr_dief(RC_PERM, "invalid TLS_UID: ", us);
-		uid = (uid_t)u;
+		ids->uid = (uid_t)u;
+		ids->hasuid = 1;
 	}
 	if (gs) {
 		if (!uint320_scan(gs, &u))
 			strerr_dief(RC_PERM, "invalid TLS_GID: ", gs);
-		gid = (gid_t)u;
+		ids->gid = (gid_t)u;
+		ids->hasgid = 1;
 	}
-	if (gs) {
-		if (!geteuid() && setgroups(1, &gid) < 0)
+}
+
+/* setgroups, setgid, setuid, in that order, each checked. */
+static void
+droppriv(struct ids const *ids)
+{
+	if (ids->hasgid) {
+		if (!geteuid() && setgroups(1, &ids->gid) < 0)
 			strerr_diefu(RC_TEMP, "setgroups");
-		if (setgid(gid) < 0)
-			strerr_diefu(RC_TEMP, "setgid to ", gs);
-	} else if (us && !geteuid() && setgroups(0, 0) < 0)
+		if (setgid(ids->gid) < 0)
+			strerr_diefu(RC_TEMP, "setgid to TLS_GID");
+	} else if (ids->hasuid && !geteuid() && setgroups(0, 0) < 0)
 		strerr_diefu(RC_TEMP, "setgroups");
-	if (us) {
-		if (setuid(uid) < 0)
-			strerr_diefu(RC_TEMP, "setuid to ", us);
-		if (getuid() != uid || geteuid() != uid)
+	if (ids->hasuid) {
+		if (setuid(ids->uid) < 0)
+			strerr_diefu(RC_TEMP, "setuid to TLS_UID");
+		if (getuid() != ids->uid || geteuid() != ids->uid)
 			strerr_dief(RC_TEMP, "setuid did not take");
 	}
-	if (gs && (getgid() != gid || getegid() != gid))
+	if (ids->hasgid && (getgid() != ids->gid || getegid() != ids->gid))
 		strerr_dief(RC_TEMP, "setgid did not take");
 }
 
@@ -489,6 +502,7 @@ main(int argc, char const *const *argv)
 	static struct tlsd t;
 	subgetopt l = SUBGETOPT_ZERO;
 	struct cfgerr e = { 0, 0, 0 };
+	struct ids ids;
 	char const *proto;
 	static char ipvar[64];
 
@@ -517,6 +531,8 @@ main(int argc, char const *const *argv)
 	snprintf(ipvar, sizeof ipvar, "%sREMOTEIP", proto);
 	t.ip = getenv(ipvar);
 
+	getids(&ids);
+
 	t.sigfd = selfpipe_init();
 	if (t.sigfd < 0 || !selfpipe_trap(SIGCHLD))
 		strerr_diefu(RC_TEMP, "set up the self-pipe");
@@ -537,7 +553,7 @@ main(int argc, char const *const *argv)
 		finish(&t, TLSD_NOTLS, RC_PERM);
 	}
 	tlsd_engine_init(&t);
-	droppriv();
+	droppriv(&ids);
 
 	if (t.starttls) {
 		int wantreport = waitstart(&t);
