@@ -143,7 +143,7 @@ try_host(struct state *st, char const *host, unsigned int port, int auth)
 		fail(st, 1, why);
 		return;
 	default:
-		send_fmt(why, sizeof why, "host %s not found", host);
+		send_fmt(why, sizeof why, "host or domain name not found: %s", host);
 		fail(st, 0, why);
 		return;
 	}
@@ -212,8 +212,8 @@ try_hop(struct state *st, struct route_hop const *h, int auth)
 		try_host(st, h->host, port, auth);	/* implicit MX */
 		return;
 	case DNS_NXDOMAIN:
-		send_fmt(why, sizeof why, "host or domain name not found: %s", h->host);
-		fail(st, 0, why);
+		/* not in the DNS; maybe in /etc/hosts (a container's relay) */
+		try_host(st, h->host, port, auth);
 		return;
 	default:
 		send_fmt(why, sizeof why, "temporary failure looking up the MX records of %s", h->host);

@@ -46,6 +46,15 @@ def main(t):
              env={'RELAYHOST': '127.0.0.1', 'SMTP_SEND_PORT': str(peer.port)})
     t.is_(r.statuses(), 'D', 'RELAYHOST 127.0.0.1 with SMTP_SEND_PORT: delivered') or print('# ' + repr(r))
 
+    # RELAYHOST as a name without brackets: MX lookup first; "localhost"
+    # has no MX, so its address (from /etc/hosts) is used
+    r = send('example.net', ['someone@example.net'], BODY,
+             env={'RELAYHOST': 'localhost:%d' % peer.port}, timeout=120)
+    if 'temporary failure looking up' in r.out:
+        t.skip('RELAYHOST localhost:port (MX lookup, then its address)', 'no DNS resolver answers here')
+    else:
+        t.is_(r.statuses(), 'D', 'RELAYHOST localhost:port (MX lookup, then its address)', r)
+
     # the domain as an address literal
     r = send('[127.0.0.1]', ['someone@[127.0.0.1]'], BODY,
              env={'SMTP_SEND_PORT': str(peer.port)})
