@@ -156,9 +156,8 @@ qm_tables_check(struct qmanager *q, int force)
 	unsigned long long sig[3][3];
 	int changed = 0;
 
-	if (!force && q->resok && q->now == q->res_checked)
-		return;
-	q->res_checked = q->now;
+	/* a few stat(2) calls per expansion: a table replaced a moment ago
+	 * is used at once (mail to a new alias must not bounce) */
 	for (int i = 0; i < 3; i++) {
 		char path[PATH_MAX];
 		struct stat st;
@@ -166,7 +165,8 @@ qm_tables_check(struct qmanager *q, int force)
 		if (snprintf(path, sizeof path, "%s/%s", q->etcdir, names[i]) < (int)sizeof path &&
 		    stat(path, &st) == 0) {
 			sig[i][0] = (unsigned long long)st.st_ino;
-			sig[i][1] = (unsigned long long)st.st_mtime;
+			sig[i][1] = (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
+			    (unsigned long long)st.st_mtim.tv_nsec;
 			sig[i][2] = (unsigned long long)st.st_size;
 		}
 	}

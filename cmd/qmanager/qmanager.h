@@ -72,7 +72,6 @@ struct qmanager {
 	/* tables */
 	struct resolve res;
 	int resok;
-	long long res_checked;
 	unsigned long long res_sig[3][3];
 	/* messages by ID */
 	struct msg **tab;
