@@ -61,5 +61,27 @@ def main(t):
     ss = s.sessions()
     t.ok(ss and ss[0]['auth'] is None, 'no AUTH sent to a routed host')
 
+    # our own smtpd as the relay, with a checkpassword program
+    d = tmpdir()
+    cp = os.path.join(d, 'checkpw')
+    with open(cp, 'w') as f:
+        f.write('#!/usr/bin/env python3\n'
+                'import os, sys\n'
+                'data = os.read(3, 4096).split(b"\\0")\n'
+                'if data[:2] != [b"app@me.test", b"s3cret pass"]:\n'
+                '    sys.exit(1)\n'
+                'os.execvp(sys.argv[1], sys.argv[1:])\n')
+    os.chmod(cp, 0o755)
+    peer = Smtpd(env={'SMTPD_AUTH': cp})
+    e = {'RELAYHOST': '[127.0.0.1]:%d' % peer.port,
+         'RELAYHOST_USERNAME': 'app@me.test', 'RELAYHOST_PASSWORD': 's3cret pass'}
+    r = send('example.org', ['a@example.org'], MSG, env=e)
+    t.is_(r.statuses(), 'D', 'AUTH with our smtpd: delivered', r)
+    msgs = peer.messages()
+    t.ok(msgs and b'ESMTPA' in msgs[-1], 'smtpd saw an authenticated session (ESMTPA)', msgs)
+    r = send('example.org', ['a@example.org'], MSG, env=dict(e, RELAYHOST_PASSWORD='nope'))
+    t.is_(r.statuses(), 'T', 'wrong password with our smtpd -> T', r)
+    t.like(r.lines[0] if r.lines else '', 'authentication failed', 'reason: authentication failed')
+
 
 TAP().run(main)
