@@ -47,6 +47,8 @@ class Certs:
 
     def __init__(self, dir):
         self.dir = dir
+        os.makedirs(dir, exist_ok=True)
+        os.chmod(dir, 0o755)
         self.p = lambda *n: os.path.join(dir, *n)
         # root CA, and an intermediate that signs the leaves
         self._req_ca('ca', '/CN=chainmail test root CA', None)
