@@ -137,9 +137,9 @@ smtpcmd_mail(char const *arg, size_t len, struct smtpcmd_mail *m)
 			for (size_t j = 0; j < vlen; j++) {
 				if (val[j] < '0' || val[j] > '9')
 					return SMTPCMD_EPARAM;
-				if (v > (~0ULL - 9) / 10)
-					return SMTPCMD_EPARAM;
-				v = v * 10 + (unsigned long long)(val[j] - '0');
+				/* RFC 1870 allows 20 digits: saturate past 64 bits */
+				v = v > (~0ULL - 9) / 10 ? ~0ULL :
+				    v * 10 + (unsigned long long)(val[j] - '0');
 			}
 			m->size = v;
 			m->has_size = 1;

@@ -158,7 +158,7 @@ smtpd_getline(struct smtpd *s)
 	if (!line_waiting(s))
 		smtpd_flush(s);
 	smtpd_deadline(s);
-	r = timed_getlnmax_g(&s->in, s->line, s->linemax, &w, '\n', &s->deadline);
+	r = timed_getlnmax_g(&s->in, s->line, s->linemax + 1, &w, '\n', &s->deadline);
 	if (r < 0) {
 		if (errno == ETIMEDOUT) {
 			reply_host(s, "421 4.4.2", "timeout, closing connection");
