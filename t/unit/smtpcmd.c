@@ -293,12 +293,16 @@ test_mail(void)
 	mail_err("FROM:<a@b.c> SIZE=1 SIZE=1", SMTPCMD_EPARAM);
 	mail_err("FROM:<a@b.c> SIZE=1 SIZE=2", SMTPCMD_EPARAM);
 	mail_err("FROM:<a@b.c> SIZE=0 SIZE=0", SMTPCMD_EPARAM);
-	/* SIZE overflow: never wraps around */
-	mail_err("FROM:<a@b.c> SIZE=18446744073709551616", SMTPCMD_EPARAM);
-	mail_err("FROM:<a@b.c> SIZE=18446744073709551617", SMTPCMD_EPARAM);
-	mail_err("FROM:<a@b.c> SIZE=99999999999999999999", SMTPCMD_EPARAM);
-	mail_err("FROM:<a@b.c> SIZE=36893488147419103232", SMTPCMD_EPARAM);	/* 2^65 */
-	mail_err("FROM:<a@b.c> SIZE=100000000000000000000", SMTPCMD_EPARAM);
+	/* SIZE overflow: RFC 1870 allows 20 digits; past 64 bits the value
+	 * saturates (and is then over any limit), it never wraps around */
+	mail_ok("FROM:<a@b.c> SIZE=18446744073709551615", "a@b.c", 1, ~0ULL, 0, 0);
+	mail_ok("FROM:<a@b.c> SIZE=18446744073709551616", "a@b.c", 1, ~0ULL, 0, 0);
+	mail_ok("FROM:<a@b.c> SIZE=18446744073709551617", "a@b.c", 1, ~0ULL, 0, 0);
+	mail_ok("FROM:<a@b.c> SIZE=36893488147419103232", "a@b.c", 1, ~0ULL, 0, 0); /* 2^65 */
+	mail_ok("FROM:<a@b.c> SIZE=99999999999999999999", "a@b.c", 1, ~0ULL, 0, 0);
+	mail_ok("FROM:<a@b.c> SIZE=00000000000000000001", "a@b.c", 1, 1, 0, 0);
+	mail_err("FROM:<a@b.c> SIZE=100000000000000000000", SMTPCMD_EPARAM);	/* 21 digits */
+	mail_err("FROM:<a@b.c> SIZE=000000000000000000001", SMTPCMD_EPARAM);
 	mail_err("FROM:<a@b.c> SIZE=99999999999999999999999999999999999999999", SMTPCMD_EPARAM);
 	mail_err("FROM:<a@b.c> BODY", SMTPCMD_EPARAM);
 	mail_err("FROM:<a@b.c> BODY=", SMTPCMD_EPARAM);
