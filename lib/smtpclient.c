@@ -344,35 +344,6 @@ smtpc_caps_line(struct smtpc_caps *caps, char const *text, size_t len)
 }
 
 size_t
-smtpc_b64(char *out, size_t max, char const *in, size_t len)
-{
-	static char const tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned char const *u = (unsigned char const *)in;
-	size_t o = 0;
-
-	if (!max || (len + 2) / 3 * 4 >= max) {
-		if (max)
-			out[0] = 0;
-		return 0;
-	}
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned long v = (unsigned long)u[i] << 16;
-		size_t rest = len - i;
-		if (rest > 1)
-			v |= (unsigned long)u[i + 1] << 8;
-		if (rest > 2)
-			v |= u[i + 2];
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = rest > 1 ? tab[v >> 6 & 63] : '=';
-		out[o++] = rest > 2 ? tab[v & 63] : '=';
-	}
-	out[o] = 0;
-	return o;
-}
-
-size_t
 smtpc_stuff(struct smtpc_stuff *st, char const *in, size_t n, char *out)
 {
 	size_t o = 0;

@@ -1,9 +1,9 @@
 /* lib/smtpclient.h: the client side of SMTP (RFC 5321) as building
  * blocks: a connection with buffered, deadline-bound I/O over a
  * replaceable transport (plain TCP now; a TLS layer provides the same
- * two functions), reading multi-line replies, EHLO keywords, base64 for
- * AUTH, and the DATA transform (LF -> CRLF, dot-stuffing) as a pure
- * streaming function. Never exits or logs. */
+ * two functions), reading multi-line replies, EHLO keywords, and the
+ * DATA transform (LF -> CRLF, dot-stuffing) as a pure streaming
+ * function. Never exits or logs. */
 #ifndef CHAINMAIL_SMTPCLIENT_H
 #define CHAINMAIL_SMTPCLIENT_H
 
@@ -96,10 +96,6 @@ struct smtpc_caps {
 };
 #define SMTPC_CAPS_ZERO { .size = 0 }
 void smtpc_caps_line(struct smtpc_caps *, char const *text, size_t len);
-
-/* base64 (RFC 4648) of in[0..len) into out (size max, NUL-terminated).
- * Returns the length, or 0 when it does not fit (and len > 0). */
-size_t smtpc_b64(char *out, size_t max, char const *in, size_t len);
 
 /* The message as sent after DATA: LF (or CRLF, or a bare CR) becomes
  * CRLF, a '.' starting a line is doubled. Feed it in pieces split

@@ -8,6 +8,7 @@
 
 #include <skalibs/strerr.h>
 
+#include "base64.h"
 #include "log.h"
 #include "smtp-send.h"
 
@@ -167,7 +168,7 @@ authenticate(struct sess *s, char *reason, size_t max)
 		memcpy(buf + 1, j->user, ul);
 		buf[ul + 1] = 0;
 		memcpy(buf + ul + 2, j->pass, pl);
-		smtpc_b64(b64, sizeof b64, buf, ul + pl + 2);
+		base64_encode(b64, sizeof b64, buf, ul + pl + 2);
 		send_fmt(line, sizeof line, "AUTH PLAIN %s", b64);
 		if (!command(s, line, 1, &r, 0, 0))
 			goto io;
@@ -175,12 +176,12 @@ authenticate(struct sess *s, char *reason, size_t max)
 		if (!command(s, "AUTH LOGIN", 0, &r, 0, 0))
 			goto io;
 		if (r.code == 334) {
-			smtpc_b64(b64, sizeof b64, j->user, ul);
+			base64_encode(b64, sizeof b64, j->user, ul);
 			if (!command(s, b64, 1, &r, 0, 0))
 				goto io;
 		}
 		if (r.code == 334) {
-			smtpc_b64(b64, sizeof b64, j->pass, pl);
+			base64_encode(b64, sizeof b64, j->pass, pl);
 			if (!command(s, b64, 1, &r, 0, 0))
 				goto io;
 		}

@@ -1,5 +1,5 @@
 /* t/unit/smtpclient.c: the pure parts of the SMTP client: reply lines,
- * EHLO keywords, base64, and the DATA transform split at every offset;
+ * EHLO keywords and the DATA transform split at every offset;
  * reading replies through a fake transport. */
 #include <errno.h>
 #include <string.h>
@@ -121,7 +121,6 @@ main(void)
 	size_t off;
 	struct smtpc_caps caps = SMTPC_CAPS_ZERO;
 	struct smtpc_reply r;
-	char b[64];
 
 	tap_ok(smtpc_reply_line("250 ok", 6, &code, &more, &off) && code == 250 && !more && off == 4, "250 ok");
 	tap_ok(smtpc_reply_line("250-next", 8, &code, &more, &off) && more, "250- continues");
@@ -143,10 +142,6 @@ main(void)
 	smtpc_caps_line(&caps, "SIZE 99999999999999999999999", 27);
 	tap_ok(caps.size == 0, "absurd SIZE: no limit");
 
-	tap_ok(smtpc_b64(b, sizeof b, "\0user\0pass", 10) == 16 && !strcmp(b, "AHVzZXIAcGFzcw=="), "base64 PLAIN");
-	tap_ok(smtpc_b64(b, sizeof b, "ab", 2) == 4 && !strcmp(b, "YWI="), "base64 one pad");
-	tap_ok(smtpc_b64(b, sizeof b, "abc", 3) == 4 && !strcmp(b, "YWJj"), "base64 no pad");
-	tap_ok(smtpc_b64(b, 4, "abc", 3) == 0, "base64 does not fit");
 
 	tap_ok(split_all(".a\n..b\nc.\n.\n"), "dots, split at every pair of offsets");
 	tap_ok(split_all("x\r\n.y\r\rz"), "CRLF and bare CR, split everywhere");
