@@ -71,7 +71,8 @@ class Run:
             os.chmod(dirpath, 0o755)
         self.port = free_port()
         self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(('SMTPD_', 'CHAINMAIL_')) and k not in ('HOSTNAME', 'MESSAGE_SIZE_LIMIT')}
+                    if not k.startswith(('SMTPD_', 'CHAINMAIL_')) and k not in ('HOSTNAME', 'MESSAGE_SIZE_LIMIT')
+                    or k == 'CHAINMAIL_SAN'}
         self.env.update(CHAINMAIL_ETC=self.etc, CHAINMAIL_VAR=self.var, CHAINMAIL_BIN=BIN,
                         LISTEN_ADDR='127.0.0.1', SMTP_PORT=str(self.port))
         self.log = os.path.join(base, name + '.out')
