@@ -55,6 +55,7 @@ HDRS     := $(wildcard lib/*.h) $(wildcard cmd/*/*.h)
 
 # per-program extra libraries
 LIBS_tlsd    := -lbearssl
+LIBS_unit_tls := -lbearssl
 LIBS_smtp-send := -lbearssl -lresolv
 
 .PHONY: all check check-plain check-san unit run bench fuzz fuzz-check deps clean tables
@@ -82,7 +83,7 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
 $(B)/t/unit/%.t: t/unit/%.c t/unit/tap.h $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -It/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -It/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS_unit_$*) $(LDLIBS)
 
 unit: $(UNITS)
 

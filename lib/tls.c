@@ -19,47 +19,64 @@ struct pemwalk {
 	void *ctx;
 };
 
+/* Push n bytes into the decoder, handling its events. Returns TLS_OK,
+ * or an error code. */
+static int
+pem_push(br_pem_decoder_context *pc, char const *p, size_t n, struct pemwalk const *w,
+    int *inobj, int *taking)
+{
+	while (n) {
+		size_t k = br_pem_decoder_push(pc, p, n);
+		int ev = br_pem_decoder_event(pc), rc;
+
+		p += k;
+		n -= k;
+		switch (ev) {
+		case BR_PEM_BEGIN_OBJ:
+			rc = w->begin(w->ctx, br_pem_decoder_name(pc));
+			if (rc < 0)
+				return -rc;
+			br_pem_decoder_setdest(pc, rc ? w->dest : 0, w->ctx);
+			*inobj = 1;
+			*taking = rc;
+			break;
+		case BR_PEM_END_OBJ:
+			if (*taking && (rc = w->end(w->ctx)) != TLS_OK)
+				return rc;
+			*inobj = *taking = 0;
+			break;
+		case BR_PEM_ERROR:
+			return TLS_EPEM;
+		default:
+			if (!k)
+				return TLS_EPEM;	/* no progress */
+		}
+	}
+	return TLS_OK;
+}
+
 static int
 pem_walk(char const *pem, size_t len, struct pemwalk const *w)
 {
 	br_pem_decoder_context pc;
-	int inobj = 0, taking = 0;
+	int inobj = 0, taking = 0, rc;
 
 	br_pem_decoder_init(&pc);
-	/* the decoder sees the end of an object only after a newline, and
-	 * a file's last line may lack one: push one more at the end */
-	for (int pass = 0; pass < 2; pass++) {
-		char const *p = pass ? "\n" : pem;
-		size_t n = pass ? 1 : len;
+	/* BearSSL's decoder wants LF line ends: leave every CR out */
+	while (len) {
+		char const *cr = memchr(pem, '\r', len);
+		size_t n = cr ? (size_t)(cr - pem) : len;
 
-		while (n) {
-			size_t k = br_pem_decoder_push(&pc, p, n);
-			int ev = br_pem_decoder_event(&pc), rc;
-
-			p += k;
-			n -= k;
-			switch (ev) {
-			case BR_PEM_BEGIN_OBJ:
-				rc = w->begin(w->ctx, br_pem_decoder_name(&pc));
-				if (rc < 0)
-					return -rc;
-				br_pem_decoder_setdest(&pc, rc ? w->dest : 0, w->ctx);
-				inobj = 1;
-				taking = rc;
-				break;
-			case BR_PEM_END_OBJ:
-				if (taking && (rc = w->end(w->ctx)) != TLS_OK)
-					return rc;
-				inobj = taking = 0;
-				break;
-			case BR_PEM_ERROR:
-				return TLS_EPEM;
-			default:
-				if (!k)
-					return TLS_EPEM;	/* no progress */
-			}
-		}
+		if ((rc = pem_push(&pc, pem, n, w, &inobj, &taking)) != TLS_OK)
+			return rc;
+		n += cr ? 1 : 0;
+		pem += n;
+		len -= n;
 	}
+	/* the decoder sees the end of an object only after a newline, and
+	 * a file's last line may lack one */
+	if ((rc = pem_push(&pc, "\n", 1, w, &inobj, &taking)) != TLS_OK)
+		return rc;
 	return inobj ? TLS_EPEM : TLS_OK;
 }
 
