@@ -139,6 +139,20 @@ class Sampler(threading.Thread):
 		}
 
 
+def listen_overflows():
+	"""The kernel's count of connections dropped for a full listen queue."""
+	try:
+		with open("/proc/net/netstat") as f:
+			lines = f.read().splitlines()
+	except OSError:
+		return None
+	for i in range(0, len(lines) - 1, 2):
+		k, v = lines[i].split(), lines[i + 1].split()
+		if k[0] == "TcpExt:" and "ListenOverflows" in k:
+			return int(v[k.index("ListenOverflows")])
+	return None
+
+
 def count_new(maildir):
 	try:
 		with os.scandir(os.path.join(maildir, "new")) as it:
@@ -165,6 +179,7 @@ def cmd_load(a):
 		"-f", a.sender, "-t", a.rcpt, "127.0.0.1:%d" % a.port]
 	samp = Sampler(a.parent)
 	samp.start()
+	lo0 = listen_overflows()
 	t0 = time.monotonic()
 	with open(a.log, "ab") as log:
 		log.write(("# %s\n" % " ".join(argv)).encode())
@@ -172,6 +187,7 @@ def cmd_load(a):
 		p = subprocess.run(argv, stdout=log, stderr=log,
 		    timeout=a.timeout)
 	t1 = time.monotonic()
+	lo1 = listen_overflows()
 	res = {"name": a.name, "size": a.size, "count": a.count,
 	    "conc": a.conc, "source_rc": p.returncode,
 	    "accept_s": round(t1 - t0, 3),
@@ -188,6 +204,8 @@ def cmd_load(a):
 	res["all_s"] = round(t2 - t0, 3) if n >= a.count else None
 	res.update(samp.result())
 	res["maxconc_seen"] = samp.maxconc
+	if lo0 is not None and lo1 is not None:
+		res["listen_overflows"] = lo1 - lo0
 	with open(a.out, "a") as f:
 		f.write(json.dumps(res) + "\n")
 	print("%-9s %6d x %6d B  c=%-3d  accepted %7.1f msg/s (%.2f s)  "
@@ -198,7 +216,9 @@ def cmd_load(a):
 	    "TIMEOUT (%d/%d)" % (n, a.count),
 	    res.get("rss_peak", "-"), res.get("pss_peak", "-"),
 	    "" if p.returncode == 0 else
-	    "  [smtp-source exit %d]" % p.returncode))
+	    "  [smtp-source exit %d]" % p.returncode) +
+	    ("  [%d SYNs dropped: listen queue full]" %
+	    res["listen_overflows"] if res.get("listen_overflows") else ""))
 	sys.stdout.flush()
 	return 0 if p.returncode == 0 and n >= a.count else 1
 
@@ -383,6 +403,12 @@ def cmd_report(a):
 			    "%s of %d delivered" % (r["name"], r["count"],
 			    r["size"], r["conc"], r.get("source_rc"),
 			    r.get("delivered"), r["count"]))
+	for r in load:
+		if r.get("listen_overflows"):
+			w("NOTE: %s %d x %d c=%d: the kernel dropped %d SYNs system-wide "
+			    "(listen queue full; clients waited for retransmits)" % (
+			    r["name"], r["count"], r["size"], r["conc"],
+			    r["listen_overflows"]))
 	print("\n".join(out))
 	return 0
 
