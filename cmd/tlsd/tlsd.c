@@ -213,7 +213,7 @@ static int
 loadcerts(struct tlsd *t, struct cfgerr *e)
 {
 	char const *cf = getenv("CERTFILE"), *kf = getenv("KEYFILE");
-	static char kname[8 + 256 + 1];
+	static char kname[8 + 256 + 1], cname[9 + 256 + 1];
 
 	t->ncert = 0;
 	if (cf || kf) {
@@ -237,7 +237,7 @@ loadcerts(struct tlsd *t, struct cfgerr *e)
 		name = *v + 9;
 		eq = strchr(name, '=');
 		if (!eq || eq == name || (size_t)(eq - name) > 255) {
-			e->what = *v;
+			e->what = "CERTFILE:*";
 			e->file = "";
 			e->why = "bad SNI name";
 			return -1;
@@ -251,6 +251,8 @@ loadcerts(struct tlsd *t, struct cfgerr *e)
 		memcpy(kname, "KEYFILE:", 8);
 		memcpy(kname + 8, name, (size_t)(eq - name));
 		kname[8 + (eq - name)] = 0;
+		memcpy(cname, *v, (size_t)(eq - *v));
+		cname[eq - *v] = 0;
 		kf = getenv(kname);
 		if (!kf) {
 			e->what = kname;
@@ -261,7 +263,7 @@ loadcerts(struct tlsd *t, struct cfgerr *e)
 		c = &t->cert[t->ncert];
 		c->name = name;
 		c->namelen = (size_t)(eq - name);
-		if (loadpair(c, eq + 1, kf, *v, kname, e) < 0)
+		if (loadpair(c, eq + 1, kf, cname, kname, e) < 0)
 			return -1;
 		t->ncert++;
 	}

@@ -60,6 +60,12 @@ def main(t):
         ('a certificate as KEYFILE', {'CERTFILE': pem, 'KEYFILE': pem}, r'error="no private key in file"'),
         ('CERTFILE:name without KEYFILE:name', {'CERTFILE': pem, 'KEYFILE': key, 'CERTFILE:x.test': pem},
          r'KEYFILE:x\.test= error="not set"'),
+        ('CERTFILE:name file missing', {'CERTFILE': pem, 'KEYFILE': key, 'CERTFILE:x.test': missing,
+                                        'KEYFILE:x.test': key},
+         r'CERTFILE:x\.test=%s error="No such file' % missing),
+        ('KEYFILE:name of another certificate', {'CERTFILE': pem, 'KEYFILE': key, 'CERTFILE:x.test': pem,
+                                                 'KEYFILE:x.test': other_key},
+         r'KEYFILE:x\.test=%s error="private key does not match' % other_key),
         ('a directory as KEYFILE', {'CERTFILE': pem, 'KEYFILE': d}, r'KEYFILE=%s error=' % d),
     ]
     for i, (what, env, pattern) in enumerate(cases):
