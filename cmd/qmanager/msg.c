@@ -438,6 +438,16 @@ deactivate(struct qmanager *q, struct msg *m, size_t i)
 		settle(q, m);
 }
 
+/* Shutting down: recipient i waited on the ready list and will not be
+ * tried now. A message whose round made progress records it. */
+void
+qm_unready(struct qmanager *q, struct msg *m, size_t i)
+{
+	m->r[i].active = 0;
+	if (!--m->active && m->dirty)
+		settle(q, m);
+}
+
 void
 qm_result(struct qmanager *q, struct msg *m, size_t i, int rc, char const *reason)
 {

@@ -165,11 +165,8 @@ unready_all(struct qmanager *q)
 {
 	struct job j;
 
-	while (qm_ready_pop(q, &j)) {
-		j.m->r[j.i].active = 0;
-		if (!--j.m->active)
-			qm_make_due(q, j.m);
-	}
+	while (qm_ready_pop(q, &j))
+		qm_unready(q, j.m, j.i);
 }
 
 static long long

@@ -119,6 +119,7 @@ void qm_cleanup(struct qmanager *);
 void qm_make_due(struct qmanager *, struct msg *);
 void qm_dispatch(struct qmanager *, struct job const *);
 void qm_result(struct qmanager *, struct msg *, size_t i, int rc, char const *reason);
+void qm_unready(struct qmanager *, struct msg *, size_t i);
 void qm_msg_free(struct msg *);
 
 /* run.c */

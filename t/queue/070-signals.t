@@ -71,4 +71,25 @@ def main(t):
     t.ok(q.idle(), 'and its message left the queue', (q.ls('mess'), q.ls('new'), q.ls('env')))
 
 
+    # SIGTERM with a backlog: the waiting ones are not started, nothing is lost
+    q2 = Q(users=['slow@example.org'])
+    st2 = os.path.join(q2.dir, 'state')
+    os.mkdir(st2)
+    q2.fake('maildir-deliver', FAKE)
+    env2 = {'STATEDIR': st2, 'REAL': prog('maildir-deliver'), 'QMANAGER_CONCURRENCY': '1'}
+    for i in range(4):
+        q2.enqueue(b'Subject: backlog %d\n\nx\n' % i, 's@remote.example', ['slow@example.org'])
+    q2.start(env=env2)
+    t.ok(wait_for(lambda: any(n.startswith('run.') for n in os.listdir(st2)), slow(10)), 'backlog: first delivery running')
+    t0 = time.monotonic()
+    t.is_(q2.stop(signal.SIGTERM, timeout=slow(20)), 0, 'backlog: SIGTERM exits 0')
+    t.ok(time.monotonic() - t0 < slow(10), 'backlog: without working through the backlog')
+    t.is_(q2.count('slow@example.org'), 1, 'backlog: only the running one was delivered')
+    t.is_(len(q2.ls('mess')), 3, 'backlog: three messages still queued')
+    q2.start(env=dict(env2, QMANAGER_CONCURRENCY='4'))
+    t.ok(wait_for(lambda: q2.count('slow@example.org') == 4 and q2.idle(), slow(20)),
+         'backlog: all delivered after a restart, none twice')
+    q2.stop()
+
+
 run(main)
