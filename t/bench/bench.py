@@ -153,6 +153,30 @@ def listen_overflows():
 	return None
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cputime(pid):
+	"""utime + stime + cutime + cstime of pid, in seconds (0 if gone)."""
+	try:
+		with open("/proc/%d/stat" % pid) as f:
+			st = f.read()
+	except OSError:
+		return 0.0
+	fields = st[st.rindex(")") + 2:].split()
+	return sum(int(x) for x in fields[11:15]) / TICK
+
+
+def treecpu(roots):
+	"""CPU seconds used by the roots, their live descendants and every
+	descendant already reaped (counted in its parent's cutime/cstime)."""
+	total = 0.0
+	for r in roots:
+		for p in [r] + descendants(r):
+			total += cputime(p)
+	return total
+
+
 def count_new(maildir):
 	try:
 		with os.scandir(os.path.join(maildir, "new")) as it:
@@ -180,6 +204,9 @@ def cmd_load(a):
 	samp = Sampler(a.parent)
 	samp.start()
 	lo0 = listen_overflows()
+	roots = [int(x) for x in a.cpu_roots.split(",")] if a.cpu_roots \
+	    else [a.parent]
+	cpu0 = treecpu(roots)
 	t0 = time.monotonic()
 	with open(a.log, "ab") as log:
 		log.write(("# %s\n" % " ".join(argv)).encode())
@@ -198,9 +225,12 @@ def cmd_load(a):
 		time.sleep(0.02)
 		n = count_new(a.maildir)
 	t2 = time.monotonic()
+	time.sleep(0.3)		# let the last processes be reaped
+	cpu1 = treecpu(roots)
 	samp.stop.set()
 	samp.join()
 	res["delivered"] = n
+	res["cpu_ms_per_msg"] = round((cpu1 - cpu0) * 1000 / a.count, 2)
 	res["all_s"] = round(t2 - t0, 3) if n >= a.count else None
 	res.update(samp.result())
 	res["maxconc_seen"] = samp.maxconc
@@ -209,11 +239,11 @@ def cmd_load(a):
 	with open(a.out, "a") as f:
 		f.write(json.dumps(res) + "\n")
 	print("%-9s %6d x %6d B  c=%-3d  accepted %7.1f msg/s (%.2f s)  "
-	    "in Maildir %s  smtpd peak RSS %s kB PSS %s kB%s" % (
+	    "in Maildir %s  CPU %.2f ms/msg  smtpd peak RSS %s kB PSS %s kB%s" % (
 	    a.name, a.count, a.size, a.conc, res["accept_rate"],
 	    res["accept_s"],
 	    "%.2f s" % res["all_s"] if res["all_s"] else
-	    "TIMEOUT (%d/%d)" % (n, a.count),
+	    "TIMEOUT (%d/%d)" % (n, a.count), res["cpu_ms_per_msg"],
 	    res.get("rss_peak", "-"), res.get("pss_peak", "-"),
 	    "" if p.returncode == 0 else
 	    "  [smtp-source exit %d]" % p.returncode) +
@@ -352,6 +382,21 @@ def cmd_report(a):
 		    fmt(rb.get("all_s"), "%.2f"),
 		    ratio(ra.get("all_s"), rb.get("all_s"))))
 	w("")
+	w("CPU time of all the server's processes per message (ms; user + system,")
+	w("from receiving to delivery; less sensitive to other load than wall clock):")
+	w("")
+	w("%-16s %-4s | %12s %12s %6s" % ("workload", "conc", A, B, "ratio"))
+	w("-" * 56)
+	for k in keys:
+		ra = by.get((A,) + k, {})
+		rb = by.get((B,) + k, {})
+		wl = "%d x %s" % (k[1], "%d KB" % (k[0] // 1024)
+		    if k[0] >= 1024 else "%d B" % k[0])
+		w("%-16s %-4d | %12s %12s %6s" % (wl, k[2],
+		    fmt(ra.get("cpu_ms_per_msg"), "%.2f"),
+		    fmt(rb.get("cpu_ms_per_msg"), "%.2f"),
+		    ratio(ra.get("cpu_ms_per_msg"), rb.get("cpu_ms_per_msg"))))
+	w("")
 	w("Memory of one smtpd process (peak over the run, sampled every 50 ms;")
 	w("kB; PSS shares common pages among the processes that map them):")
 	w("")
@@ -432,6 +477,9 @@ def main():
 			p.add_argument("--conc", type=int, required=True)
 			p.add_argument("--maildir", required=True)
 			p.add_argument("--log", default="/dev/null")
+			p.add_argument("--cpu-roots", default="",
+			    help="pids whose process trees do the work "
+			    "(default: --parent)")
 		else:
 			p.add_argument("--conns", type=int, required=True)
 	p = sub.add_parser("report")
