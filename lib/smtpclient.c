@@ -171,12 +171,6 @@ smtpc_puts(struct smtpc *c, char const *s)
 	return smtpc_put(c, s, strlen(s));
 }
 
-int
-smtpc_pending(struct smtpc const *c)
-{
-	return c->rpos < c->rlen;
-}
-
 /* One line, CR LF removed, at most SMTPC_LINE_MAX bytes kept. */
 static int
 get_line(struct smtpc *c, char *line, size_t *len)

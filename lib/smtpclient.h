@@ -70,8 +70,6 @@ int smtpc_put(struct smtpc *, char const *s, size_t len);
 int smtpc_puts(struct smtpc *, char const *s);
 /* Write out everything queued before the deadline. 1 ok, 0 error. */
 int smtpc_flush(struct smtpc *);
-/* Is there received data not yet consumed (a server talking out of turn)? */
-int smtpc_pending(struct smtpc const *);
 
 /* Called with the text (after "NNN-"/"NNN ") of every line of a reply. */
 typedef void smtpc_line_fn(void *ctx, char const *text, size_t len);

@@ -13,6 +13,7 @@
 #include "smtp-send.h"
 
 #define QUIT_WAIT	10000	/* ms to wait for the reply to QUIT */
+#define PIPE_BATCH	50	/* RCPTs written before their replies are read */
 
 struct sess {
 	struct job *job;
@@ -239,16 +240,79 @@ body(struct sess *s, struct smtpc_reply *r)
 	return smtpc_read_reply(&s->c, r, 0, 0);
 }
 
-/* MAIL, RCPTs, DATA, message. Sets every pending recipient. */
+/* Where a transaction stands. */
+struct tx {
+	struct smtpc_reply mr;	/* the reply to MAIL */
+	size_t next;		/* first recipient whose RCPT reply is unread */
+	int mailread, mailfail, naccepted;
+};
+
+static void
+rcpt_result(struct sess *s, struct tx *t, struct rcpt *rc, struct smtpc_reply const *r)
+{
+	if (classify(r->code) == 'D') {
+		rc->accepted = 1;
+		t->naccepted++;
+	} else {
+		said(s, r, rc->reason, sizeof rc->reason);
+		rc->status = classify(r->code);
+	}
+}
+
+static void
+mail_result(struct sess *s, struct tx *t)
+{
+	char why[SEND_REASON_MAX];
+
+	t->mailread = 1;
+	t->mailfail = classify(t->mr.code) != 'D';
+	if (t->mailfail) {
+		said(s, &t->mr, why, sizeof why);
+		all_pending(s->job, classify(t->mr.code), why);
+	}
+}
+
+/* PIPELINING: read the replies owed for MAIL (if still unread) and the
+ * RCPTs sent before recipient upto. 1 ok, 0 I/O error (errno). */
+static int
+tx_replies(struct sess *s, struct tx *t, size_t upto)
+{
+	struct smtpc_reply r;
+
+	if (!t->mailread) {
+		smtpc_deadline(&s->c);
+		if (!smtpc_read_reply(&s->c, &t->mr, 0, 0))
+			return 0;
+		mail_result(s, t);
+	}
+	for (; t->next < upto; t->next++) {
+		struct rcpt *rc = &s->job->rcpts[t->next];
+		if (!rc->sent)
+			continue;
+		smtpc_deadline(&s->c);
+		if (!smtpc_read_reply(&s->c, &r, 0, 0))
+			return 0;
+		if (!t->mailfail)	/* else the reply to MAIL decides */
+			rcpt_result(s, t, rc, &r);
+	}
+	return 1;
+}
+
+/* MAIL, RCPTs, DATA, message. Sets every pending recipient. With
+ * PIPELINING, MAIL, the RCPTs and DATA go out together, in batches of
+ * PIPE_BATCH recipients whose replies are read before the next batch is
+ * written (so that neither side can block the other, RFC 2920 3.1). */
 static void
 transaction(struct sess *s)
 {
 	struct job *j = s->job;
-	struct smtpc_reply r, mr;
+	struct smtpc_reply r;
+	struct tx t = { .next = 0, .mailread = 0, .mailfail = 0, .naccepted = 0 };
 	char line[SMTPC_REPLY_MAX + 128], why[SEND_REASON_MAX];
-	char const *stage = "after MAIL FROM";
+	static char const after_mail[] = "after MAIL FROM";
+	char const *stage = after_mail;
 	char sizebuf[32];
-	int naccepted = 0, pipe = s->caps.pipelining, mailfail;
+	unsigned int batch = 0;
 
 	sizebuf[0] = 0;
 	if (s->caps.has_size)
@@ -257,7 +321,7 @@ transaction(struct sess *s)
 	    j->msg.eightbit && s->caps.eightbitmime ? " BODY=8BITMIME" : "",
 	    j->utf8 && s->caps.smtputf8 ? " SMTPUTF8" : "");
 
-	if (pipe) {
+	if (s->caps.pipelining) {
 		if (!queue(s, line))
 			goto io;
 		for (size_t i = 0; i < j->nrcpt; i++) {
@@ -267,66 +331,56 @@ transaction(struct sess *s)
 			if (!queue(s, line))
 				goto io;
 			j->rcpts[i].sent = 1;
+			if (++batch < PIPE_BATCH)
+				continue;
+			batch = 0;
+			smtpc_deadline(&s->c);
+			if (!smtpc_flush(&s->c) || !tx_replies(s, &t, i + 1))
+				goto io;
+		}
+		if (t.mailread && t.mailfail) {
+			smtpc_deadline(&s->c);
+			if (!smtpc_flush(&s->c) || !tx_replies(s, &t, j->nrcpt))
+				goto io;
+			goto out;
 		}
 		if (!queue(s, "DATA"))
 			goto io;
 		smtpc_deadline(&s->c);
-		if (!smtpc_flush(&s->c))
+		if (!smtpc_flush(&s->c) || !tx_replies(s, &t, j->nrcpt))
 			goto io;
+		stage = "after DATA";
 		smtpc_deadline(&s->c);
-		if (!smtpc_read_reply(&s->c, &mr, 0, 0))
+		if (!smtpc_read_reply(&s->c, &r, 0, 0))
 			goto io;
-	} else if (!command(s, line, 0, &mr, 0, 0))
-		goto io;
-	mailfail = classify(mr.code) != 'D';
-	if (mailfail) {
-		said(s, &mr, why, sizeof why);
-		all_pending(j, classify(mr.code), why);
-		if (!pipe)
+	} else {
+		if (!command(s, line, 0, &t.mr, 0, 0))
+			goto io;
+		mail_result(s, &t);
+		if (t.mailfail)
 			goto out;
-	}
-	stage = "after RCPT TO";
-	for (size_t i = 0; i < j->nrcpt; i++) {
-		struct rcpt *rc = &j->rcpts[i];
-		if (pipe) {
-			/* one reply for each RCPT queued */
-			if (!rc->sent)
-				continue;
-			smtpc_deadline(&s->c);
-			if (!smtpc_read_reply(&s->c, &r, 0, 0))
-				goto io;
-			if (mailfail)
-				continue;	/* the reply to MAIL decides */
-		} else {
+		stage = "after RCPT TO";
+		for (size_t i = 0; i < j->nrcpt; i++) {
+			struct rcpt *rc = &j->rcpts[i];
 			if (rc->status)
 				continue;
 			send_fmt(line, sizeof line, "RCPT TO:<%s>", rc->addr);
 			if (!command(s, line, 0, &r, 0, 0))
 				goto io;
+			rcpt_result(s, &t, rc, &r);
 		}
-		if (classify(r.code) == 'D') {
-			rc->accepted = 1;
-			naccepted++;
-		} else {
-			said(s, &r, rc->reason, sizeof rc->reason);
-			rc->status = classify(r.code);
-		}
-	}
-	stage = "after DATA";
-	if (pipe) {
-		smtpc_deadline(&s->c);
-		if (!smtpc_read_reply(&s->c, &r, 0, 0))
+		if (!t.naccepted)
+			goto out;
+		stage = "after DATA";
+		if (!command(s, "DATA", 0, &r, 0, 0))
 			goto io;
-	} else if (!naccepted)
-		goto out;
-	else if (!command(s, "DATA", 0, &r, 0, 0))
-		goto io;
+	}
 	if (r.code / 100 != 3) {
 		said(s, &r, why, sizeof why);
 		all_accepted(j, classify(r.code) == 'D' ? 'T' : classify(r.code), why);
 		goto out;
 	}
-	if (!naccepted) {
+	if (!t.naccepted) {
 		/* RFC 2920 3.1: the server took DATA with no recipient: end it empty */
 		smtpc_deadline(&s->c);
 		if (smtpc_puts(&s->c, ".\r\n") && smtpc_flush(&s->c)) {
@@ -353,6 +407,8 @@ out:
 	quit(s);
 	return;
 io:
+	if (stage == after_mail && t.mailread)
+		stage = "after RCPT TO";
 	ioerr(s, stage, why, sizeof why);
 	for (size_t i = 0; i < j->nrcpt; i++)
 		if (j->rcpts[i].accepted)
