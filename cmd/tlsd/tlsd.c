@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -425,9 +427,14 @@ static void
 handshake(struct tlsd *t)
 {
 	enum tlsd_result r;
+	int one = 1;
 
 	if (ndelay_on(t->netin) < 0 || ndelay_on(t->netout) < 0)
 		strerr_diefu(RC_TEMP, "set the socket non-blocking");
+	/* BearSSL hands out one record at a time: without this, Nagle holds
+	 * each flight's second record until the client's delayed ACK (40 ms
+	 * per handshake). Not a TCP socket: no matter. */
+	setsockopt(t->netout, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	if (!br_ssl_server_reset(&t->sc))
 		strerr_diefu(RC_TEMP, "reset the TLS engine: ", tlsd_brerr_name(br_ssl_engine_last_error(&t->sc.eng)));
 	r = tlsd_relay(t, 1);
