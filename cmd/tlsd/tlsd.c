@@ -64,17 +64,16 @@ env_clean(void)
 	*w = 0;
 }
 
-/* In the child, before exec: undo tlsd's signal set-up. */
+/* The signal mask tlsd was started with, for the child. */
+static sigset_t origmask;
+
+/* In the child, before exec: undo tlsd's signal set-up (SIGPIPE is
+ * still as the caller left it: tlsd ignores it only after the fork). */
 static void
 child_signals(void)
 {
-	sigset_t none;
-
 	selfpipe_finish();
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, 0);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &origmask, 0);
 }
 
 /* Implicit mode, in the child: wait for "K=V\0...\0" and apply it. A
@@ -542,6 +541,9 @@ main(int argc, char const *const *argv)
 
 	getids(&ids);
 
+	/* a caller's SIG_IGN for SIGCHLD would make the child unwaitable */
+	if (sigprocmask(SIG_BLOCK, 0, &origmask) < 0 || signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+		strerr_diefu(RC_TEMP, "set up signals");
 	t.sigfd = selfpipe_init();
 	if (t.sigfd < 0 || !selfpipe_trap(SIGCHLD))
 		strerr_diefu(RC_TEMP, "set up the self-pipe");
