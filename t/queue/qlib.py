@@ -31,8 +31,28 @@ def slow(s):
     return s * 4 if SAN else s
 
 
+_snap = []
+
+
 def prog(name):
-    return os.path.join(BIN, name)
+    """The program, from a private copy of $CHAINMAIL_BIN taken when first
+    asked for: the shared bin/ may be relinked by a parallel `make` while
+    a test runs."""
+    if not _snap:
+        d = tempfile.mkdtemp(prefix='chainmail-qbin-')
+        _dirs.append(d)
+        _snap.append(d)
+    dst = os.path.join(_snap[0], name)
+    if not os.path.exists(dst):
+        src = os.path.join(BIN, name)
+        for _ in range(50):
+            try:
+                shutil.copy2(src, dst + '.tmp')
+                os.rename(dst + '.tmp', dst)
+                break
+            except OSError:
+                time.sleep(0.1)
+    return dst
 
 
 def _cleanup():
@@ -146,7 +166,7 @@ class Q:
         self.env.update({
             'QUEUEDIR': self.queue, 'CHAINMAIL_ETC': self.etc,
             'MAILROOT': self.mail, 'HOSTNAME': HOST,
-            'PATH': self.fakebin + os.pathsep + BIN + os.pathsep +
+            'PATH': self.fakebin + os.pathsep + os.path.dirname(prog('maildir-deliver')) + os.pathsep +
             os.environ.get('PATH', '/usr/bin:/bin'),
             'RETRY_MIN': '1', 'RETRY_MAX': '2',
         })
