@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <skalibs/strerr.h>
@@ -42,6 +43,34 @@ reply_addr(char *dst, size_t max, char const *s)
 	for (; *s && o + 1 < max; s++)
 		dst[o++] = (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? *s : '?';
 	dst[o] = 0;
+}
+
+/* ALLOWED_SENDER_DOMAINS (blank- or comma-separated): when set, relayed
+ * mail needs an envelope sender in one of these domains or below one. */
+static int
+sender_allowed(struct rcptcheck *c)
+{
+	char const *list = getenv("ALLOWED_SENDER_DOMAINS"), *at, *p;
+	size_t dlen;
+
+	if (!list || !*list)
+		return 1;
+	at = strrchr(c->sender, '@');
+	if (!at || !at[1])
+		return 0;	/* <> or no domain: nothing to allow */
+	at++;
+	dlen = strlen(at);
+	for (p = list; *p;) {
+		size_t n;
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		n = strcspn(p, " \t,");
+		if (n && (dlen == n || (dlen > n && at[dlen - n - 1] == '.')) &&
+		    !strncasecmp(at + dlen - n, p, n))
+			return 1;
+		p += n;
+	}
+	return 0;
 }
 
 static void
@@ -132,8 +161,12 @@ rcptcheck_run(struct rcptcheck *c)
 			return tempfail(c, "tables");
 		}
 		if (!r) {
-			if (c->relayclient)
+			if (c->relayclient) {
+				if (!sender_allowed(c))
+					return decide(c, RC_PERM, "554 5.7.1",
+					    "sender domain not allowed to relay", "sender-denied");
 				return decide(c, RC_OK, "250 2.1.5", "recipient ok (relay)", "relayclient");
+			}
 			return decide(c, RC_PERM, "554 5.7.1", "relay access denied", "relay-denied");
 		}
 	}

@@ -15,6 +15,7 @@
 #include <skalibs/unix-timed.h>
 
 #include "cfg.h"
+#include "cidr.h"
 #include "log.h"
 #include "rc.h"
 #include "smtpcmd.h"
@@ -507,6 +508,15 @@ settings(struct smtpd *s)
 	}
 	if (!s->remoteip)
 		s->remoteip = cfg_str("TCPREMOTEIP", "unknown");
+	/* MYNETWORKS: clients that may relay without AUTH */
+	p = getenv("MYNETWORKS");
+	if (p && *p) {
+		int r = cidr_match(p, s->remoteip);
+		if (r < 0)
+			strerr_warnw3x("invalid MYNETWORKS or client address: ", p, " (no relay rights)");
+		else if (r > 0 && setenv("RELAYCLIENT", "", 1) < 0)
+			strerr_diefu1sys(RC_TEMP, "setenv");
+	}
 	if (!s->remotehost)
 		s->remotehost = cfg_str("TCPREMOTEHOST", 0);
 }
@@ -545,7 +555,8 @@ main(int argc, char const *const *argv)
 	smtpd_deadline(&s);
 	s.state = SMTPD_GREET;
 	if (s.verbosity)
-		strerr_warni4x("session=", s.sessionid, " event=connect ip=", s.remoteip);
+		strerr_warni("session=", s.sessionid, " event=connect ip=", s.remoteip,
+		    getenv("RELAYCLIENT") ? " relay=yes" : "");
 	session(&s);
 	return RC_OK;
 }
