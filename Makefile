@@ -32,7 +32,7 @@ LDFLAGS  += $(LDHARD)
 # tinycdb first: libskarnet also exports cdb_init, cdb_find, cdb_free and
 # cdb_hash (skalibs' own CDB API, other signatures). The dynamic linker
 # binds each name to the first library that defines it, in link order.
-LDLIBS   := -lcdb -lskarnet -lcrypt
+LDLIBS   := -lcdb -lskarnet -lcrypt -lmariadb
 
 # Where things go: the plain build in bin/ and build/, the sanitizer
 # build entirely under build/san/ so both can coexist.

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -32,8 +33,8 @@ struct expand {
 	struct resolve_dest d;
 };
 
-/* Internal results of one step. */
-enum { X_OK = 0, X_STOP = 1, X_TEMP = -1, X_LIMIT = -2 };
+/* Internal results of one step (X_NONE: no such entry, look further). */
+enum { X_OK = 0, X_STOP = 1, X_NONE = 2, X_TEMP = -1, X_LIMIT = -2 };
 
 int
 resolve_init(struct resolve *r, char const *etcdir, char const *mailroot, char const *postmaster)
@@ -41,6 +42,9 @@ resolve_init(struct resolve *r, char const *etcdir, char const *mailroot, char c
 	struct cdbtab zero = CDBTAB_ZERO;
 
 	r->hosts = r->aliases = r->users = zero;
+	r->sql = NULL;
+	r->abuf = NULL;
+	r->sqlfail = 0;
 	if (!etcdir || !*etcdir || !mailroot || !*mailroot) {
 		errno = EINVAL;
 		return 0;
@@ -56,6 +60,17 @@ resolve_init(struct resolve *r, char const *etcdir, char const *mailroot, char c
 		errno = e;
 		return 0;
 	}
+	if (sql_configured()) {
+		r->sql = malloc(sizeof *r->sql);
+		r->abuf = malloc((ALIAS_DEPTH_MAX + 2) * (size_t)(RESOLVE_SQL_ALIAS_MAX + 1));
+		if (!r->sql || !r->abuf || !sql_init(r->sql, etcdir)) {
+			free(r->sql);
+			r->sql = NULL;
+			resolve_free(r);
+			errno = ENOMEM;
+			return 0;
+		}
+	}
 	return 1;
 }
 
@@ -65,19 +80,40 @@ resolve_free(struct resolve *r)
 	cdbtab_close(&r->hosts);
 	cdbtab_close(&r->aliases);
 	cdbtab_close(&r->users);
+	if (r->sql) {
+		sql_free(r->sql);
+		free(r->sql);
+		r->sql = NULL;
+	}
+	free(r->abuf);
+	r->abuf = NULL;
+}
+
+char const *
+resolve_error(struct resolve *r)
+{
+	return r->sqlfail && r->sql ? r->sql->err : strerror(errno);
 }
 
 int
 resolve_islocal(struct resolve *r, char const *domain, size_t len)
 {
 	char key[ADDR_DOMAIN_MAX + 1];
+	int found;
 
 	if (!len || len > ADDR_DOMAIN_MAX)
 		return 0;
+
 	memcpy(key, domain, len);
 	key[len] = 0;
 	addr_lower(key, len);
-	return cdbtab_get(&r->hosts, key, len, NULL, 0, NULL);
+	r->sqlfail = 0;
+	found = cdbtab_get(&r->hosts, key, len, NULL, 0, NULL);
+	if (found || !r->sql)
+		return found;
+	found = sql_domain(r->sql, key);
+	r->sqlfail = found < 0;
+	return found;
 }
 
 /* Look key up in t without copying: *val points into the mapped file.
@@ -99,6 +135,33 @@ lookup(struct cdbtab *t, char const *key, size_t klen, char const **val, size_t 
 		return -1;
 	}
 	return 1;
+}
+
+/* The aliases value of key: from aliases.cdb, or from the forwarder
+ * table into the buffer of this alias level (the expansion recurses
+ * while it reads the value). 1 found, 0 not, -1 read error, -2 the
+ * value is too long. */
+static int
+alias_get(struct expand *x, char const *key, size_t klen, unsigned int depth,
+    char const **val, size_t *vlen)
+{
+	struct resolve *r = x->r;
+	char *buf;
+	int n;
+
+	if (!r->sql)
+		return lookup(&r->aliases, key, klen, val, vlen);
+	if (depth > ALIAS_DEPTH_MAX + 1) {
+		errno = ELOOP;
+		return -2;
+	}
+	buf = r->abuf + depth * (size_t)(RESOLVE_SQL_ALIAS_MAX + 1);
+	n = sql_forwarder(r->sql, key, buf, RESOLVE_SQL_ALIAS_MAX + 1, vlen);
+	if (n == -1)
+		r->sqlfail = 1;
+	if (n == 1)
+		*val = buf;
+	return n;
 }
 
 static uint64_t
@@ -233,6 +296,42 @@ mailbox_user(struct expand *x, char const *key, size_t klen, size_t at,
 	x->d.kind = RESOLVE_MAILBOX;
 	setaddr(x, key, klen);
 	x->d.quota_mb = quota;
+	return emit(x);
+}
+
+/* The user key (local@domain, at the '@'): a mailbox, or X_NONE. */
+static int
+user_find(struct expand *x, char const *key, size_t klen, size_t at)
+{
+	struct users_entry u;
+	char const *v;
+	size_t vlen, n;
+	int r;
+
+	if (!x->r->sql) {
+		r = lookup(&x->r->users, key, klen, &v, &vlen);
+		if (!r)
+			return X_NONE;
+		return r < 0 ? X_TEMP : mailbox_user(x, key, klen, at, v, vlen);
+	}
+	r = sql_user(x->r->sql, key, &u);
+	if (!r)
+		return X_NONE;
+	if (r == -1) {
+		x->r->sqlfail = 1;
+		return X_TEMP;
+	}
+	if (r < 0)	/* a row that cannot be a mailbox (home not absolute) */
+		return dest(x, RESOLVE_NOUSER, key, klen);
+	if (!u.maildir[0])
+		return mailbox_default(x, key, klen, key, at, key + at + 1, klen - at - 1, u.quota_mb);
+	n = strlen(u.maildir);
+	if (n >= sizeof x->d.maildir)
+		return dest(x, RESOLVE_NOUSER, key, klen);
+	memcpy(x->d.maildir, u.maildir, n + 1);
+	x->d.kind = RESOLVE_MAILBOX;
+	setaddr(x, key, klen);
+	x->d.quota_mb = u.quota_mb;
 	return emit(x);
 }
 
@@ -374,11 +473,11 @@ expand_addr(struct expand *x, char const *addr, size_t alen, unsigned int depth,
 		return dest(x, RESOLVE_NOUSER, addr, alen);
 
 	/* 1. exact alias, 2. exact user */
-	if ((r = lookup(&x->r->aliases, key, klen, &v, &vlen)) != 0)
-		return r < 0 ? X_TEMP :
+	if ((r = alias_get(x, key, klen, depth, &v, &vlen)) != 0)
+		return r < 0 ? (r == -2 ? X_LIMIT : X_TEMP) :
 		    expand_alias(x, key, klen, atpos, v, vlen, depth, nocatch);
-	if ((r = lookup(&x->r->users, key, klen, &v, &vlen)) != 0)
-		return r < 0 ? X_TEMP : mailbox_user(x, key, klen, atpos, v, vlen);
+	if ((r = user_find(x, key, klen, atpos)) != X_NONE)
+		return r;
 
 	/* 3. without the +tag: alias, then user */
 	k2len = klen;
@@ -391,12 +490,11 @@ expand_addr(struct expand *x, char const *addr, size_t alen, unsigned int depth,
 			k2len = l + (klen - atpos);
 			if ((r = see(x, key2, k2len)) <= 0)
 				return r < 0 ? X_LIMIT : X_OK;
-			if ((r = lookup(&x->r->aliases, key2, k2len, &v, &vlen)) != 0)
-				return r < 0 ? X_TEMP : expand_alias(x, key2,
-				    k2len, l, v, vlen, depth, nocatch);
-			if ((r = lookup(&x->r->users, key2, k2len, &v, &vlen)) != 0)
-				return r < 0 ? X_TEMP :
-				    mailbox_user(x, key2, k2len, l, v, vlen);
+			if ((r = alias_get(x, key2, k2len, depth, &v, &vlen)) != 0)
+				return r < 0 ? (r == -2 ? X_LIMIT : X_TEMP) :
+				    expand_alias(x, key2, k2len, l, v, vlen, depth, nocatch);
+			if ((r = user_find(x, key2, k2len, l)) != X_NONE)
+				return r;
 		}
 	}
 
@@ -407,8 +505,8 @@ expand_addr(struct expand *x, char const *addr, size_t alen, unsigned int depth,
 	/* 5. the catch-all "@domain" (not again for its own targets) */
 	if (!nocatch) {
 		char const *d = key + atpos;	/* "@domain" */
-		if ((r = lookup(&x->r->aliases, d, dlen + 1, &v, &vlen)) != 0)
-			return r < 0 ? X_TEMP :
+		if ((r = alias_get(x, d, dlen + 1, depth, &v, &vlen)) != 0)
+			return r < 0 ? (r == -2 ? X_LIMIT : X_TEMP) :
 			    expand_alias(x, key, klen, atpos, v, vlen, depth, 1);
 	}
 	return dest(x, RESOLVE_NOUSER, key, klen);
@@ -421,6 +519,7 @@ resolve_expand(struct resolve *r, char const *addr, resolve_fn *f, void *arg)
 	size_t len = strlen(addr);
 	int rc;
 
+	r->sqlfail = 0;
 	x.r = r;
 	x.f = f;
 	x.arg = arg;

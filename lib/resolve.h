@@ -1,5 +1,7 @@
 /* lib/resolve.h: what a recipient address means here, from the tables
- * (host_list.cdb, aliases.cdb, users.cdb in the etc directory). Shared
+ * (host_list.cdb, aliases.cdb, users.cdb in the etc directory; with
+ * MYSQL_HOST set, users and forwarders come from MariaDB instead and a
+ * domain is local when host_list.cdb or the database says so). Shared
  * by rcpt-check (may this address be accepted?) and qmanager (where does
  * it go?). Semantics in doc/config.md. Never exits or logs. */
 #ifndef CHAINMAIL_RESOLVE_H
@@ -10,13 +12,20 @@
 
 #include "caps.h"
 #include "cdbtab.h"
+#include "sql.h"
 
 struct resolve {
 	char const *etcdir;
 	char const *mailroot;
 	char const *postmaster;		/* $POSTMASTER or NULL */
 	struct cdbtab hosts, aliases, users;
+	struct sql *sql;		/* MariaDB, or NULL: the CDB tables */
+	char *abuf;			/* SQL: one forwarder value per alias level */
+	int sqlfail;			/* the last failure was the database's */
 };
+
+/* Bytes of one forwarder value read from SQL (its targets). */
+#define RESOLVE_SQL_ALIAS_MAX	SQL_VALUE_MAX
 
 /* The kinds of final destinations. */
 enum resolve_kind {
@@ -33,7 +42,9 @@ struct resolve_dest {
 	unsigned long quota_mb;		/* RESOLVE_MAILBOX only; 0 = none */
 };
 
-/* Open the three tables of etcdir. 1 ok, 0 error (errno). */
+/* Open the three tables of etcdir, and get ready for MariaDB when
+ * MYSQL_HOST is set (the connection is made at the first lookup, and
+ * again after the server went away). 1 ok, 0 error (errno). */
 int resolve_init(struct resolve *, char const *etcdir, char const *mailroot, char const *postmaster);
 void resolve_free(struct resolve *);
 
@@ -50,5 +61,9 @@ int resolve_islocal(struct resolve *, char const *domain, size_t len);
  * All or nothing: on -1 or -2, f has not been called at all. */
 typedef int resolve_fn(void *arg, struct resolve_dest const *);
 int resolve_expand(struct resolve *, char const *addr, resolve_fn *f, void *arg);
+
+/* Why the last lookup failed (for a log line): the database's message,
+ * or strerror(errno). */
+char const *resolve_error(struct resolve *);
 
 #endif

@@ -143,9 +143,10 @@ rcptcheck_run(struct rcptcheck *c)
 	if (!addr_parse_mailbox(&c->a, c->rcpt, len, ADDR_POSTMASTER | ADDR_UTF8))
 		return decide(c, RC_PERM, "553 5.1.3", "bad address syntax", "syntax");
 
-	/* Tables never compiled: defer rather than reject every domain. */
+	/* Tables never compiled: defer rather than reject every domain.
+	 * (With MariaDB, the database names the domains too.) */
 	r = snprintf(hosts, sizeof hosts, "%s/host_list.cdb", c->etc);
-	if (r < 0 || (size_t)r >= sizeof hosts || access(hosts, R_OK) < 0) {
+	if (r < 0 || (size_t)r >= sizeof hosts || (access(hosts, R_OK) < 0 && !sql_configured())) {
 		strerr_warnwu3sys("read ", c->etc, "/host_list.cdb");
 		return tempfail(c, "no-host_list");
 	}
@@ -157,8 +158,8 @@ rcptcheck_run(struct rcptcheck *c)
 	if (c->a.at < c->a.len) {
 		r = resolve_islocal(&c->r, c->a.s + c->a.at + 1, c->a.len - c->a.at - 1);
 		if (r < 0) {
-			strerr_warnwu3sys("read ", c->etc, "/host_list.cdb");
-			return tempfail(c, "tables");
+			strerr_warnwu2x("look up the domain: ", resolve_error(&c->r));
+			return tempfail(c, c->r.sqlfail ? "database" : "tables");
 		}
 		if (!r) {
 			if (c->relayclient) {
@@ -172,8 +173,8 @@ rcptcheck_run(struct rcptcheck *c)
 	}
 	r = resolve_expand(&c->r, c->rcpt, count, c);
 	if (r == -1) {
-		strerr_warnwu3sys("read the tables in ", c->etc, "");
-		return tempfail(c, "tables");
+		strerr_warnwu2x("look up the recipient: ", resolve_error(&c->r));
+		return tempfail(c, c->r.sqlfail ? "database" : "tables");
 	}
 	if (r == -2)
 		return decide(c, RC_PERM, "550 5.4.6", "alias loop or too many alias targets", "alias-limit");
