@@ -416,8 +416,75 @@ io:
 	all_pending(j, 'T', why);
 }
 
+/* STARTTLS after EHLO, as p->level says. 1 go on (with TLS, or in the
+ * clear when that is allowed), 0 stop (*rc and reason set). */
+static int
+starttls(struct sess *s, struct peer *p, int fd, enum session_rc *rc, char *reason, size_t max)
+{
+	struct smtpc_reply r;
+	char line[SMTPC_REPLY_MAX + 16];
+	int required = p->level >= LEVEL_ENCRYPT;
+
+	if (p->smtps || p->level == LEVEL_NONE || p->notls)
+		return 1;
+	if (!s->caps.starttls) {
+		if (!required)
+			return 1;
+		send_fmt(reason, max, "%s [%s]: TLS is required (level %s from %s) but the server does not offer STARTTLS",
+		    p->host, p->ip, tls_level_name(p->level), p->levelsrc);
+		send_fmt(s->lastreply, s->lmax, "no STARTTLS offered");
+		quit(s);
+		return 0;
+	}
+	if (!command(s, "STARTTLS", 0, &r, 0, 0)) {
+		ioerr(s, "after STARTTLS", reason, max);
+		return 0;
+	}
+	if (r.code != 220) {
+		if (!required) {
+			send_fmt(p->tls, sizeof p->tls, "tls=none level=%s starttls=refused",
+			    tls_level_name(p->level));
+			return 1;	/* "may": on in the clear */
+		}
+		said(s, &r, line, sizeof line);
+		send_fmt(reason, max, "TLS is required (level %s from %s) but STARTTLS failed: %s",
+		    tls_level_name(p->level), p->levelsrc, line);
+		quit(s);
+		return 0;
+	}
+	if (s->c.rpos < s->c.rlen) {
+		/* bytes after the 220, before the handshake: someone in the
+		 * path injects plaintext (the client side of CVE-2011-0411) */
+		send_fmt(reason, max, "%s [%s]: the server sent data after its 220 to STARTTLS, before TLS",
+		    p->host, p->ip);
+		send_fmt(s->lastreply, s->lmax, "plaintext after 220 to STARTTLS");
+		return 0;
+	}
+	if (!send_tls_start(s->job, p, fd, &s->c, reason, max)) {
+		send_fmt(s->lastreply, s->lmax, "%s", reason);
+		if (!required)
+			*rc = SESSION_RETRY_PLAIN;
+		return 0;
+	}
+	/* RFC 3207 4.2: forget what the server said before TLS */
+	memset(&s->caps, 0, sizeof s->caps);
+	s->ehlo_lines = 0;
+	send_fmt(line, sizeof line, "EHLO %s", s->job->helo);
+	if (!command(s, line, 0, &r, &ehlo_line, s)) {
+		ioerr(s, "after EHLO over TLS", reason, max);
+		return 0;
+	}
+	if (r.code / 100 != 2) {
+		said(s, &r, reason, max);
+		*rc = r.code / 100 == 5 ? SESSION_NEXT_PERM : SESSION_NEXT_TEMP;
+		quit(s);
+		return 0;
+	}
+	return 1;
+}
+
 enum session_rc
-session_run(struct job *j, struct peer const *p, int fd, char *reason, size_t max, char *lastreply, size_t lmax)
+session_run(struct job *j, struct peer *p, int fd, char *reason, size_t max, char *lastreply, size_t lmax)
 {
 	static struct sess s;
 	struct smtpc_io io;
@@ -444,9 +511,21 @@ session_run(struct job *j, struct peer const *p, int fd, char *reason, size_t ma
 	}
 	for (size_t i = 0; i < j->nrcpt; i++)
 		j->rcpts[i].accepted = j->rcpts[i].sent = 0;
+	send_fmt(p->tls, sizeof p->tls, "tls=none level=%s", tls_level_name(p->level));
 
+	if (p->smtps && !send_tls_start(j, p, fd, &s.c, reason, max)) {
+		send_fmt(lastreply, lmax, "%s", reason);
+		goto done;
+	}
 	if (!smtpc_read_reply(&s.c, &r, 0, 0)) {
+		int e = errno;
+
 		ioerr(&s, "while reading the greeting", reason, max);
+		if (!p->smtps && (e == ETIMEDOUT || e == ECONNRESET)) {
+			size_t n = strlen(reason);
+			send_fmt(reason + n, max - n, " (if port %u speaks implicit TLS, list it in SMTP_SEND_SMTPS_PORTS)",
+			    p->port);
+		}
 		goto done;
 	}
 	if (r.code / 100 != 2) {
@@ -474,6 +553,8 @@ session_run(struct job *j, struct peer const *p, int fd, char *reason, size_t ma
 		quit(&s);
 		goto done;
 	}
+	if (!starttls(&s, p, fd, &rc, reason, max))
+		goto done;
 	if (s.caps.size && j->msg.wire > s.caps.size) {
 		send_fmt(reason, max, "%s [%s]: message of %llu bytes exceeds the size limit of %llu bytes of the server",
 		    p->host, p->ip, j->msg.wire, s.caps.size);
@@ -499,6 +580,7 @@ session_run(struct job *j, struct peer const *p, int fd, char *reason, size_t ma
 	transaction(&s);
 	rc = SESSION_FINAL;
 done:
+	send_tls_end(j);
 	close(fd);
 	return rc;
 }

@@ -35,6 +35,8 @@
 struct state {
 	struct job *job;
 	unsigned int defport;
+	enum tls_level level;		/* TLS level of the next hops */
+	char const *levelsrc;		/* where it was set */
 	unsigned int tries;
 	unsigned char final;		/* a session decided every recipient */
 	unsigned char anytemp;		/* some failure was temporary */
@@ -91,7 +93,7 @@ count(struct job const *j, char status)
 }
 
 static void
-log_attempt(struct job const *j, char const *host, char const *ip, size_t nrcpt,
+log_attempt(struct job const *j, char const *host, char const *ip, char const *tls, size_t nrcpt,
     char const *result, char const *reply, long long t0)
 {
 	char esc[LOG_ESC_MAX * 4 + 1], num[2][UINT64_FMT], tbuf[32];
@@ -105,7 +107,7 @@ log_attempt(struct job const *j, char const *host, char const *ip, size_t nrcpt,
 	send_fmt(tbuf, sizeof tbuf, "%lld.%02llds", ms / 1000, ms % 1000 / 10);
 	strerr_warni("domain=", j->domain, " host=", host, " ip=", ip,
 	    " rcpts=", num[0], " delivered=", num[1], " result=", result,
-	    " reply=\"", esc, "\" time=", tbuf);
+	    " reply=\"", esc, "\" time=", tbuf, " ", tls);
 }
 
 static char const *
@@ -124,6 +126,58 @@ static size_t
 pending(struct job const *j)
 {
 	return j->nrcpt - count(j, 'D') - count(j, 'T') - count(j, 'P');
+}
+
+static int
+is_smtps(struct job const *j, unsigned int port)
+{
+	for (size_t i = 0; i < j->nsmtps; i++)
+		if (j->smtps[i] == port)
+			return 1;
+	return 0;
+}
+
+/* One connection and session to one address. */
+static enum session_rc
+attempt(struct state *st, struct peer *p, struct sockaddr const *sa, socklen_t salen)
+{
+	struct job *j = st->job;
+	char why[SEND_REASON_MAX], last[SMTPC_REPLY_MAX + 64];
+	size_t before = pending(j);
+	long long t0 = smtpc_now();
+	enum session_rc rc;
+	int fd;
+
+	st->tries++;
+	fd = smtpc_connect(sa, salen, j->ctimeout);
+	if (fd < 0) {
+		send_fmt(last, sizeof last, "cannot connect: %s",
+		    errno == ETIMEDOUT ? "timeout" : strerror(errno));
+		send_fmt(why, sizeof why, "%s [%s]: %s", p->host, p->ip, last);
+		fail(st, 1, why);
+		log_attempt(j, p->host, p->ip, "tls=-", before, "next", last, t0);
+		return SESSION_NEXT_TEMP;
+	}
+	rc = session_run(j, p, fd, why, sizeof why, last, sizeof last);
+	switch (rc) {
+	case SESSION_FINAL:
+		st->final = 1;
+		log_attempt(j, p->host, p->ip, p->tls, before, result_word(j), last, t0);
+		break;
+	case SESSION_NEXT_PERM:
+		fail(st, 0, why);
+		log_attempt(j, p->host, p->ip, p->tls, before, "next", last, t0);
+		break;
+	case SESSION_RETRY_PLAIN:
+		fail(st, 1, why);
+		log_attempt(j, p->host, p->ip, p->tls, before, "plaintext", last, t0);
+		break;
+	default:
+		fail(st, 1, why);
+		log_attempt(j, p->host, p->ip, p->tls, before, "next", last, t0);
+		break;
+	}
+	return rc;
 }
 
 /* Try every address of host. */
@@ -148,45 +202,28 @@ try_host(struct state *st, char const *host, unsigned int port, int auth)
 		return;
 	}
 	for (size_t i = 0; i < n && !st->final && st->tries < SEND_TRIES_MAX; i++) {
-		struct peer p;
+		static struct peer p;
 		struct sockaddr *sa = (struct sockaddr *)&addrs[i];
 		socklen_t salen = sa->sa_family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 		void const *a = sa->sa_family == AF_INET6 ?
 		    (void const *)&((struct sockaddr_in6 *)sa)->sin6_addr :
 		    (void const *)&((struct sockaddr_in *)sa)->sin_addr;
-		char last[SMTPC_REPLY_MAX + 64];
-		size_t before = pending(j);
-		long long t0 = smtpc_now();
-		int fd;
 
 		p.host = host;
+		p.port = port;
 		p.auth = (unsigned char)auth;
+		p.level = st->level;
+		p.levelsrc = st->levelsrc;
+		p.smtps = (unsigned char)is_smtps(j, port);
+		p.notls = 0;
 		if (!inet_ntop(sa->sa_family, a, p.ip, sizeof p.ip))
 			strcpy(p.ip, "?");
-		st->tries++;
-		fd = smtpc_connect(sa, salen, j->ctimeout);
-		if (fd < 0) {
-			send_fmt(last, sizeof last, "cannot connect: %s",
-			    errno == ETIMEDOUT ? "timeout" : strerror(errno));
-			send_fmt(why, sizeof why, "%s [%s]: %s", host, p.ip, last);
-			fail(st, 1, why);
-			log_attempt(j, host, p.ip, before, "next", last, t0);
-			continue;
-		}
-		switch (session_run(j, &p, fd, why, sizeof why, last, sizeof last)) {
-		case SESSION_FINAL:
-			st->final = 1;
-			log_attempt(j, host, p.ip, before, result_word(j), last, t0);
-			break;
-		case SESSION_NEXT_PERM:
-			fail(st, 0, why);
-			log_attempt(j, host, p.ip, before, "next", last, t0);
-			break;
-		default:
-			fail(st, 1, why);
-			log_attempt(j, host, p.ip, before, "next", last, t0);
-			break;
+		/* "may": a failed handshake is retried once in the clear */
+		if (attempt(st, &p, sa, salen) == SESSION_RETRY_PLAIN &&
+		    !st->final && st->tries < SEND_TRIES_MAX) {
+			p.notls = 1;
+			attempt(st, &p, sa, salen);
 		}
 	}
 }
@@ -242,8 +279,53 @@ try_hop(struct state *st, struct route_hop const *h, int auth)
 
 /* The next hops for the domain: 1 ok (*nhops, *auth), 0 temporary
  * failure (reason set). */
+/* A TLS level from the environment; unset or empty: "may". */
 static int
-next_hops(struct job *j, char const *etc, struct route_hop *hops, size_t *nhops, int *auth, char *why, size_t max)
+tls_setting(char const *name, enum tls_level *level)
+{
+	char const *v = cfg_str(name, 0);
+
+	if (!v || !*v) {
+		*level = LEVEL_MAY;
+		return 1;
+	}
+	return tls_level_scan(v, strlen(v), level);
+}
+
+/* Take the "tls=LEVEL" tokens out of a routes.cdb value (hops joined by
+ * commas or blanks). 1 ok (*level set when one was there, *found), 0 a
+ * bad level. */
+static int
+route_tls(char *val, size_t *len, enum tls_level *level, int *found)
+{
+	size_t i = 0, o = 0;
+
+	*found = 0;
+	while (i < *len) {
+		size_t k = i;
+
+		while (k < *len && val[k] != ',' && val[k] != ' ' && val[k] != '\t')
+			k++;
+		if (k - i > 4 && !memcmp(val + i, "tls=", 4)) {
+			if (!tls_level_scan(val + i + 4, k - i - 4, level))
+				return 0;
+			*found = 1;
+		} else {
+			if (o && k > i)
+				val[o++] = ',';
+			memmove(val + o, val + i, k - i);
+			o += k - i;
+		}
+		i = k < *len ? k + 1 : k;
+	}
+	*len = o;
+	val[o] = 0;
+	return 1;
+}
+
+static int
+next_hops(struct job *j, char const *etc, struct route_hop *hops, size_t *nhops, int *auth,
+    struct state *st, char *why, size_t max)
 {
 	struct cdbtab t = CDBTAB_ZERO;
 	char key[DNS_NAME_MAX + 3], val[ROUTE_VALUE_MAX];
@@ -272,10 +354,15 @@ next_hops(struct job *j, char const *etc, struct route_hop *hops, size_t *nhops,
 		return 0;
 	}
 	if (r) {
-		if (vlen >= sizeof val || (n = route_parse(val, vlen, hops, ROUTE_HOSTS_MAX)) < 0) {
+		int found;
+
+		if (vlen >= sizeof val || !route_tls(val, &vlen, &st->level, &found) ||
+		    (n = route_parse(val, vlen, hops, ROUTE_HOSTS_MAX)) < 0) {
 			send_fmt(why, max, "invalid route for %s in routes.cdb", j->domain);
 			return 0;
 		}
+		if (found)
+			st->levelsrc = "routes";
 		*nhops = (size_t)n;
 		return 1;
 	}
@@ -286,6 +373,11 @@ next_hops(struct job *j, char const *etc, struct route_hop *hops, size_t *nhops,
 		}
 		*nhops = (size_t)n;
 		*auth = j->user != 0;
+		if (!tls_setting("RELAYHOST_TLS_LEVEL", &st->level)) {
+			send_fmt(why, max, "invalid RELAYHOST_TLS_LEVEL (none, may, encrypt or verify)");
+			return 0;
+		}
+		st->levelsrc = "RELAYHOST_TLS_LEVEL";
 		return 1;
 	}
 	/* the domain itself; an address literal [192.0.2.1] goes there directly */
@@ -418,6 +510,30 @@ output(struct job const *j)
 	return 1;
 }
 
+/* SMTP_SEND_SMTPS_PORTS: ports separated by commas or blanks. */
+static void
+smtps_ports(struct job *j)
+{
+	char const *s = cfg_str("SMTP_SEND_SMTPS_PORTS", "465");
+
+	j->nsmtps = 0;
+	while (*s) {
+		unsigned int port;
+		size_t k;
+
+		if (*s == ',' || *s == ' ' || *s == '\t') {
+			s++;
+			continue;
+		}
+		k = uint_scan(s, &port);
+		if (!k || !port || port > 65535 || j->nsmtps >= SEND_SMTPS_MAX ||
+		    (s[k] && s[k] != ',' && s[k] != ' ' && s[k] != '\t'))
+			strerr_dieinvalid(RC_TEMP, "SMTP_SEND_SMTPS_PORTS");
+		j->smtps[j->nsmtps++] = port;
+		s += k;
+	}
+}
+
 static void
 settings(struct job *j, unsigned long *limit, unsigned int *port)
 {
@@ -448,6 +564,8 @@ settings(struct job *j, unsigned long *limit, unsigned int *port)
 			strerr_dieinvalid(RC_TEMP, "HOSTNAME");
 	j->user = cfg_str("RELAYHOST_USERNAME", 0);
 	j->pass = cfg_str("RELAYHOST_PASSWORD", "");
+	j->cafile = cfg_str("SMTP_SEND_CA_FILE", "/etc/ssl/certs/ca-certificates.crt");
+	smtps_ports(j);
 }
 
 int
@@ -483,6 +601,9 @@ main(int argc, char const *const *argv)
 		strerr_diefu1sys(RC_TEMP, "allocate");
 	settings(&j, &limit, &st.defport);
 	st.job = &j;
+	if (!tls_setting("SMTP_SEND_TLS_LEVEL", &st.level))
+		strerr_dieinvalid(RC_TEMP, "SMTP_SEND_TLS_LEVEL");
+	st.levelsrc = "SMTP_SEND_TLS_LEVEL";
 
 	for (size_t i = 0; i < j.nrcpt; i++) {
 		struct rcpt *r = &j.rcpts[i];
@@ -512,7 +633,7 @@ main(int argc, char const *const *argv)
 		note = "no valid recipient";
 		goto done;
 	}
-	if (!next_hops(&j, cfg_str("CHAINMAIL_ETC", "/etc/chainmail"), hops, &nhops, &auth, why, sizeof why)) {
+	if (!next_hops(&j, cfg_str("CHAINMAIL_ETC", "/etc/chainmail"), hops, &nhops, &auth, &st, why, sizeof why)) {
 		set_all(&j, 'T', why);
 		goto done;
 	}
@@ -526,7 +647,7 @@ main(int argc, char const *const *argv)
 	}
 done:
 	if (!st.final)
-		log_attempt(&j, "-", "-", j.nrcpt, result_word(&j),
+		log_attempt(&j, "-", "-", "tls=-", j.nrcpt, result_word(&j),
 		    note, t0);
 	if (!output(&j)) {
 		strerr_warnwu1sys("write the results");
