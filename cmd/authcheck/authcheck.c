@@ -1,5 +1,5 @@
 /* cmd/authcheck/authcheck.c: the checkpassword interface over the users
- * table. Reads "user\0password\0[timestamp\0]" on fd 3, checks the
+ * table (users.cdb, or MariaDB when MYSQL_HOST is set). Reads "user\0password\0[timestamp\0]" on fd 3, checks the
  * password, sets USER, HOME, MAILDIR and QUOTA, becomes the mail user
  * and execs the rest of its argv. */
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include "log.h"
 #include "passwd.h"
 #include "rc.h"
+#include "sql.h"
 #include "users.h"
 
 #define USAGE "authcheck prog [ args... ]"
@@ -136,12 +137,32 @@ main(int argc, char const *const *argv)
 	if (!ulen || ulen > ADDR_MAX)
 		fail(&a, "badname");
 	addr_key(a.key, a.input, ulen, 0);
-	if (!cdbtab_openat(&users, a.etcdir, "users.cdb"))
-		strerr_diefu3sys(RC_TEMP, "open ", a.etcdir, "/users.cdb");
-	r = cdbtab_get(&users, a.key, strlen(a.key), val, sizeof val, &vlen);
-	if (r < 0)
-		strerr_diefu3sys(RC_TEMP, "read ", a.etcdir, "/users.cdb");
-	if (!r || vlen >= sizeof val || !users_parse(val, vlen, &a.u)) {
+	if (sql_configured()) {
+		/* MariaDB: the database down is a temporary failure, never a bad login */
+		static struct sql db;
+		if (!sql_init(&db, a.etcdir))
+			strerr_diefu1sys(RC_TEMP, "allocate memory");
+		r = sql_user(&db, a.key, &a.u);
+		if (r == -1) {
+			explicit_bzero(a.input, sizeof a.input);
+			strerr_dief(RC_TEMP, "unable to look up the user: ", db.err);
+		}
+		sql_free(&db);
+		vlen = 0;
+		if (r == -2) {	/* a bad row: "badentry" */
+			r = 1;
+			vlen = sizeof val;
+		}
+	} else {
+		if (!cdbtab_openat(&users, a.etcdir, "users.cdb"))
+			strerr_diefu3sys(RC_TEMP, "open ", a.etcdir, "/users.cdb");
+		r = cdbtab_get(&users, a.key, strlen(a.key), val, sizeof val, &vlen);
+		if (r < 0)
+			strerr_diefu3sys(RC_TEMP, "read ", a.etcdir, "/users.cdb");
+		if (r == 1 && (vlen >= sizeof val || !users_parse(val, vlen, &a.u)))
+			vlen = sizeof val;	/* "badentry" */
+	}
+	if (!r || vlen >= sizeof val) {
 		/* spend the time a real check takes, so no one learns which users exist */
 		passwd_check("$6$chainmail$", 12, pass);
 		fail(&a, r ? "badentry" : "nouser");
