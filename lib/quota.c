@@ -1,6 +1,8 @@
 /* lib/quota.c: Maildir++ "maildirsize" bookkeeping. The first line
  * records no limit ("0S,0C"): limits come from the users table. Each
- * following line is "<bytes> <messages>", a change. */
+ * following line is "<bytes> <messages>", a change. With MYSQL_HOST set,
+ * every change also goes to the SQL quota table (quota-update.sql adds
+ * it; after a recount, quota-set.sql writes the totals). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "cfg.h"
 #include "quota.h"
+#include "sql.h"
 
 #define QUOTA_FILE_MAX 5120	/* past this, the file is rebuilt from a recount */
+
+static char quota_sqlerr[SQL_ERR_MAX];
 
 /* Size of a Maildir file: ",S=<n>" in its name, else stat. */
 static long long
@@ -154,26 +161,64 @@ fresh:
 	return 1;
 }
 
+/* The SQL quota table, when MYSQL_HOST is set: add the change, or set
+ * the totals after a recount. One connection per process. */
+static int
+sql_record(char const *user, long long bytes, long long messages, int absolute)
+{
+	static struct sql db;
+	static int ready;
+	struct sql_args a;
+	char key[ADDR_MAX + 1];
+	size_t n = strlen(user);
+
+	if (!sql_configured())
+		return 1;
+	if (!n || n > ADDR_MAX) {
+		errno = EINVAL;
+		return 0;
+	}
+	if (!ready) {
+		if (!sql_init(&db, cfg_str("CHAINMAIL_ETC", "/etc/chainmail")))
+			return 0;
+		ready = 1;
+	}
+	memcpy(key, user, n + 1);
+	addr_lower(key, n);
+	memset(&a, 0, sizeof a);
+	a.u = key;
+	a.b = bytes;
+	a.m = messages;
+	if (sql_run(&db, absolute ? SQL_QUOTA_SET : SQL_QUOTA_UPDATE, &a, NULL, NULL) < 0) {
+		snprintf(quota_sqlerr, sizeof quota_sqlerr, "%s", db.err);
+		if (!errno)
+			errno = EIO;
+		return 0;
+	}
+	return 1;
+}
+
 int
 quota_add(char const *maildir, char const *user, long long bytes, long long messages)
 {
 	char path[PATH_MAX], line[64];
 	struct stat st;
-	int fd, n;
+	int fd, n, r;
 
-	(void)user;
 	if ((size_t)snprintf(path, sizeof path, "%s/maildirsize", maildir) >= sizeof path) {
 		errno = ENAMETOOLONG;
 		return 0;
 	}
-	if (stat(path, &st) < 0 || st.st_size > QUOTA_FILE_MAX) {
+	quota_sqlerr[0] = 0;
+	r = stat(path, &st);
+	if (r < 0 && errno != ENOENT)
+		return 0;
+	if (r < 0 || st.st_size > QUOTA_FILE_MAX) {
 		/* no file yet, or too long: a recount includes this change */
 		struct quota_usage u;
-		if (errno != ENOENT && st.st_size <= QUOTA_FILE_MAX)
+		if (!recount(maildir, &u) || !rewrite(maildir, &u))
 			return 0;
-		if (!recount(maildir, &u))
-			return 0;
-		return rewrite(maildir, &u);
+		return user ? sql_record(user, u.bytes, u.messages, 1) : 1;
 	}
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
@@ -183,5 +228,13 @@ quota_add(char const *maildir, char const *user, long long bytes, long long mess
 		close(fd);
 		return 0;
 	}
-	return close(fd) == 0;
+	if (close(fd) < 0)
+		return 0;
+	return user ? sql_record(user, bytes, messages, 0) : 1;
+}
+
+char const *
+quota_error(void)
+{
+	return quota_sqlerr[0] ? quota_sqlerr : strerror(errno);
 }

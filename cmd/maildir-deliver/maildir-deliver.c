@@ -9,8 +9,11 @@
 
 #include <skalibs/strerr.h>
 
+#include "cfg.h"
+#include "limit.h"
 #include "log.h"
 #include "maildir.h"
+#include "quota.h"
 #include "rc.h"
 
 static void
@@ -28,6 +31,51 @@ say(int fd, char const *s)
 		s += w;
 		len -= (size_t)w;
 	}
+}
+
+/* Deliver within the mailbox's quota (limit.c), the way Dovecot does:
+ * a message that would take the usage past the quota is refused,
+ * temporarily unless QUOTA_FULL_PERMANENT=1; a delivery is added to the
+ * usage (lib/quota: maildirsize, and the SQL quota table). */
+static int
+quota_deliver(struct maildir_deliv *d)
+{
+	unsigned long long limit;
+	unsigned long perm;
+	struct quota_usage u;
+	char err[MAILDIR_REASON_MAX - 20];
+	int rc;
+
+	if (!cfg_ulong("QUOTA_FULL_PERMANENT", 0, &perm))
+		perm = 0;
+	if (!limit_lookup(d->maildir, d->rcpt, &limit, err, sizeof err)) {
+		snprintf(d->reason, sizeof d->reason, "4.3.0 unable to %s", err);
+		return RC_TEMP;
+	}
+	if (limit) {
+		if (!quota_read(d->maildir, &u)) {
+			snprintf(d->reason, sizeof d->reason, "4.3.0 unable to read the mailbox usage: %s",
+			    strerror(errno));
+			return RC_TEMP;
+		}
+		if (u.bytes < 0)
+			u.bytes = 0;
+		if ((unsigned long long)u.bytes >= limit) {
+			snprintf(d->reason, sizeof d->reason, "%s mailbox full (quota exceeded)",
+			    perm ? "5.2.2" : "4.2.2");
+			return perm ? RC_PERM : RC_TEMP;
+		}
+		d->maxsize = limit - (unsigned long long)u.bytes;
+	}
+	rc = maildir_deliver(d, 0);
+	if (rc == RC_PERM && limit && !strncmp(d->reason, "5.2.2", 5)) {
+		snprintf(d->reason, sizeof d->reason, "%s mailbox full (quota exceeded)",
+		    perm ? "5.2.2" : "4.2.2");
+		return perm ? RC_PERM : RC_TEMP;
+	}
+	if (rc == RC_OK && !quota_add(d->maildir, d->rcpt, (long long)d->size, 1))
+		strerr_warnwu2x("update the mailbox usage: ", quota_error());
+	return rc;
 }
 
 int
@@ -50,7 +98,7 @@ main(int argc, char const *const *argv)
 		say(1, "5.3.5 RECIPIENT not set\n");
 		strerr_dienotset(RC_PERM, "RECIPIENT");
 	}
-	rc = maildir_deliver(&d, 0);
+	rc = quota_deliver(&d);
 	snprintf(line, sizeof line, "%s\n", d.reason);
 	say(1, line);
 	result = rc == RC_OK ? "delivered" : rc == RC_PERM ? "failed" : "deferred";
