@@ -1,0 +1,910 @@
+/* cmd/pop3d-mbox/pop3d-mbox.c: the mailbox half of the POP3 server,
+ * run by authcheck as the mail user, in the Maildir. Locks the mailbox
+ * for POP3, moves new/ to cur/, answers the TRANSACTION state commands
+ * of RFC 1939 and deletes only on QUIT (the UPDATE state). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <skalibs/buffer.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+#include <skalibs/unix-timed.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "maildir.h"
+#include "pop3.h"
+#include "quota.h"
+#include "rc.h"
+
+#define USAGE "pop3d-mbox [ -v verbosity ] [ maildir ]"
+#define dieusage() strerr_dieusage(RC_PERM, USAGE)
+
+#define LOCKFILE "chainmail-pop3.lock"
+#define NAME_MAX_ 255		/* a Maildir file name */
+#define READ_CHUNK 32768	/* bytes of a message read at once */
+
+struct msg {
+	size_t name;			/* offset of the file name in names */
+	unsigned long long wire;	/* size on the wire (CRLF) */
+	unsigned short ulen;		/* length of the unique part */
+	unsigned char innew;		/* still in new/ (the move failed) */
+	unsigned char deleted;
+	unsigned char retrieved;
+};
+
+struct mbox {
+	/* settings */
+	unsigned int verbosity;
+	char const *user;		/* for quota and logs */
+	unsigned long timeout;
+	unsigned long linemax;
+	unsigned long maxerrors;
+	unsigned long maxcmds;
+	char const *sessionid;
+
+	/* the mailbox */
+	struct msg *msgs;
+	size_t n, cap;
+	char *names;
+	size_t nameslen, namescap;
+	unsigned long ndeleted;
+	unsigned long long deletedwire;
+	unsigned long long totalwire;
+	unsigned long nretrieved;
+
+	buffer in;
+	buffer out;
+	tain deadline;
+	unsigned long errors;
+	unsigned long commands;
+	char line[POP3_LINE_CAP + 1];
+};
+
+static char inbuf[BUFFER_INSIZE], outbuf[65536];
+
+static void
+deadline(struct mbox *s)
+{
+	tain_now_g();
+	tain_addsec_g(&s->deadline, (int)s->timeout);
+}
+
+static void
+bye(struct mbox *s, char const *event, int rc)
+{
+	buffer_timed_flush_g(&s->out, &s->deadline);
+	if (s->verbosity) {
+		char n[128];
+		snprintf(n, sizeof n, " messages=%zu retrieved=%lu deleted=%lu", s->n, s->nretrieved,
+		    !strcmp(event, "quit") ? s->ndeleted : 0UL);
+		strerr_warni("session=", s->sessionid, " user=", s->user, " event=", event, n);
+	}
+	_exit(rc);
+}
+
+static void
+put(struct mbox *s, char const *d, size_t len)
+{
+	if (buffer_timed_put_g(&s->out, d, len, &s->deadline) < len) {
+		if (s->verbosity)
+			strerr_warnwu1sys("write to client");
+		_exit(RC_CLIENT);
+	}
+}
+
+static void
+reply(struct mbox *s, char const *r)
+{
+	size_t len = strlen(r);
+
+	put(s, r, len);
+	put(s, "\r\n", 2);
+	if (s->verbosity >= 2) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		log_esc(esc, sizeof esc, r, len);
+		strerr_warni4x("session=", s->sessionid, " reply=", esc);
+	}
+}
+
+static void
+error(struct mbox *s, char const *r)
+{
+	if (++s->errors >= s->maxerrors) {
+		char buf[256];
+		snprintf(buf, sizeof buf, "%s (too many errors, closing connection)", r);
+		reply(s, buf);
+		bye(s, "toomanyerrors", RC_CLIENT);
+	}
+	reply(s, r);
+}
+
+static int
+line_waiting(struct mbox *s)
+{
+	struct iovec v[2];
+
+	buffer_rpeek(&s->in, v);
+	return (v[0].iov_len && memchr(v[0].iov_base, '\n', v[0].iov_len)) ||
+	    (v[1].iov_len && memchr(v[1].iov_base, '\n', v[1].iov_len));
+}
+
+static size_t
+getline_(struct mbox *s)
+{
+	size_t w = 0;
+	ssize_t r;
+
+	if (!line_waiting(s) && !buffer_timed_flush_g(&s->out, &s->deadline)) {
+		if (s->verbosity)
+			strerr_warnwu1sys("write to client");
+		_exit(RC_CLIENT);
+	}
+	deadline(s);
+	r = timed_getlnmax_g(&s->in, s->line, s->linemax + 1, &w, '\n', &s->deadline);
+	if (r < 0) {
+		/* RFC 1939 3: an autologout does not enter the UPDATE state */
+		if (errno == ETIMEDOUT) {
+			reply(s, "-ERR autologout: idle for too long");
+			bye(s, "timeout", RC_CLIENT);
+		}
+		if (errno == ERANGE) {
+			reply(s, "-ERR line too long");
+			bye(s, "linetoolong", RC_CLIENT);
+		}
+		if (s->verbosity)
+			strerr_warnwu1sys("read from client");
+		_exit(RC_CLIENT);
+	}
+	if (r == 0 || !w || s->line[w - 1] != '\n')
+		bye(s, "eof", RC_CLIENT);	/* a dropped connection deletes nothing */
+	w--;
+	if (w && s->line[w - 1] == '\r')
+		w--;
+	s->line[w] = 0;
+	if (s->verbosity >= 2) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		log_esc(esc, sizeof esc, s->line, w);
+		strerr_warni4x("session=", s->sessionid, " command=", esc);
+	}
+	return w;
+}
+
+/* ---------------------------------------------------------------- the Maildir */
+
+static char const *
+name(struct mbox const *s, struct msg const *m)
+{
+	return s->names + m->name;
+}
+
+static int
+path(struct mbox const *s, struct msg const *m, char *buf, size_t max)
+{
+	int n = snprintf(buf, max, "%s/%s", m->innew ? "new" : "cur", name(s, m));
+	return n > 0 && (size_t)n < max;
+}
+
+static int
+addname(struct mbox *s, char const *nm, size_t len, size_t *off)
+{
+	if (s->nameslen + len + 1 > s->namescap) {
+		size_t cap = s->namescap ? s->namescap * 2 : 65536;
+		char *p;
+		while (cap < s->nameslen + len + 1)
+			cap *= 2;
+		p = realloc(s->names, cap);
+		if (!p)
+			return 0;
+		s->names = p;
+		s->namescap = cap;
+	}
+	memcpy(s->names + s->nameslen, nm, len);
+	s->names[s->nameslen + len] = 0;
+	*off = s->nameslen;
+	s->nameslen += len + 1;
+	return 1;
+}
+
+static struct msg *
+addmsg(struct mbox *s, char const *nm, size_t len)
+{
+	struct msg *m;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct msg *p = realloc(s->msgs, cap * sizeof *p);
+		if (!p)
+			return 0;
+		s->msgs = p;
+		s->cap = cap;
+	}
+	m = &s->msgs[s->n];
+	memset(m, 0, sizeof *m);
+	if (!addname(s, nm, len, &m->name))
+		return 0;
+	s->n++;
+	return m;
+}
+
+/* The wire size of a file, read from its contents. 1 ok, 0 gone or
+ * unreadable (errno). */
+static int
+measure(char const *p, unsigned long long *wire, unsigned long long *stored)
+{
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return 0;
+	r = pop3_wiresize(fd, wire, stored);
+	close(fd);
+	return r;
+}
+
+static int
+scan_cur(struct mbox *s)
+{
+	DIR *d = opendir("cur");
+	struct dirent *e;
+
+	if (!d)
+		return 0;
+	while ((errno = 0, e = readdir(d))) {
+		struct pop3_mdname md;
+		struct msg *m;
+		size_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		len = strlen(e->d_name);
+		pop3_mdname(e->d_name, &md);
+		m = addmsg(s, e->d_name, len);
+		if (!m) {
+			closedir(d);
+			return 0;
+		}
+		m->ulen = (unsigned short)md.uniquelen;
+		if (md.has_w)
+			m->wire = md.w;
+		else {
+			char p[NAME_MAX_ + 8];
+			unsigned long long st;
+			snprintf(p, sizeof p, "cur/%s", e->d_name);
+			if (!measure(p, &m->wire, &st)) {
+				s->n--;	/* vanished (expunged) or unreadable: not listed */
+				continue;
+			}
+		}
+	}
+	if (errno) {
+		closedir(d);
+		return 0;
+	}
+	closedir(d);
+	return 1;
+}
+
+/* new/ to cur/, as a Dovecot would: "<base>[,W=<wire>]:2,". */
+static int
+scan_new(struct mbox *s)
+{
+	DIR *d = opendir("new");
+	struct dirent *e;
+
+	if (!d)
+		return 0;
+	while ((errno = 0, e = readdir(d))) {
+		struct pop3_mdname md;
+		unsigned long long wire, stored;
+		char from[NAME_MAX_ + 8], to[NAME_MAX_ + 32], *nm;
+		struct msg *m;
+		int n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(from, sizeof from, "new/%s", e->d_name);
+		pop3_mdname(e->d_name, &md);
+		if (md.has_w)
+			wire = md.w;
+		else if (!measure(from, &wire, &stored))
+			continue;
+		if (e->d_name[md.baselen] == ':')
+			n = snprintf(to, sizeof to, "cur/%s", e->d_name);
+		else if (md.has_w)
+			n = snprintf(to, sizeof to, "cur/%s:2,", e->d_name);
+		else
+			n = snprintf(to, sizeof to, "cur/%s,W=%llu:2,", e->d_name, wire);
+		nm = from + 4;
+		if (n > 0 && (size_t)n < sizeof to && (size_t)n - 4 <= NAME_MAX_) {
+			if (rename(from, to) == 0)
+				nm = to + 4;
+			else if (errno == ENOENT)
+				continue;	/* taken by another reader */
+			else if (s->verbosity)
+				strerr_warnwu4sys("move ", from, " to ", to);
+		}
+		pop3_mdname(nm, &md);
+		m = addmsg(s, nm, strlen(nm));
+		if (!m) {
+			closedir(d);
+			return 0;
+		}
+		m->ulen = (unsigned short)md.uniquelen;
+		m->wire = wire;
+		m->innew = nm == from + 4;
+	}
+	if (errno) {
+		closedir(d);
+		return 0;
+	}
+	closedir(d);
+	return 1;
+}
+
+static struct mbox *sortctx;
+
+static int
+bytime(void const *a, void const *b)
+{
+	struct msg const *x = a, *y = b;
+	char const *nx = sortctx->names + x->name, *ny = sortctx->names + y->name;
+	unsigned long long tx = pop3_mdtime(nx), ty = pop3_mdtime(ny);
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return strcmp(nx, ny);
+}
+
+static int
+scan(struct mbox *s)
+{
+	if (!scan_cur(s) || !scan_new(s))
+		return 0;
+	sortctx = s;
+	qsort(s->msgs, s->n, sizeof *s->msgs, bytime);
+	for (size_t i = 0; i < s->n; i++)
+		s->totalwire += s->msgs[i].wire;
+	return 1;
+}
+
+/* The file was renamed (flags changed by an IMAP session): find it again
+ * by its unique part. 1 found (m updated), 0 not. */
+static int
+relocate(struct mbox *s, struct msg *m)
+{
+	static char const *const dirs[] = { "cur", "new" };
+	char unique[NAME_MAX_ + 1];
+
+	memcpy(unique, name(s, m), m->ulen);
+	unique[m->ulen] = 0;
+	for (size_t k = 0; k < 2; k++) {
+		DIR *d = opendir(dirs[k]);
+		struct dirent *e;
+		if (!d)
+			continue;
+		while ((e = readdir(d)))
+			if (!strncmp(e->d_name, unique, m->ulen) &&
+			    (e->d_name[m->ulen] == ',' || e->d_name[m->ulen] == ':' || !e->d_name[m->ulen])) {
+				size_t off;
+				if (!addname(s, e->d_name, strlen(e->d_name), &off))
+					break;
+				m->name = off;
+				m->innew = k == 1;
+				closedir(d);
+				return 1;
+			}
+		closedir(d);
+	}
+	return 0;
+}
+
+static int
+openmsg(struct mbox *s, struct msg *m)
+{
+	char p[NAME_MAX_ + 8];
+	int fd;
+
+	if (!path(s, m, p, sizeof p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && relocate(s, m) && path(s, m, p, sizeof p))
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+	return fd;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+/* The message named by the argument, or 0 (reply sent). */
+static struct msg *
+getmsg(struct mbox *s, char const *a, size_t len)
+{
+	unsigned long k;
+	char buf[128];
+
+	if (!pop3_msgnum(a, len, s->n, &k)) {
+		error(s, "-ERR no such message");
+		return 0;
+	}
+	if (s->msgs[k - 1].deleted) {
+		snprintf(buf, sizeof buf, "-ERR message %lu already deleted", k);
+		error(s, buf);
+		return 0;
+	}
+	return &s->msgs[k - 1];
+}
+
+static void
+do_stat(struct mbox *s)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof buf, "+OK %lu %llu", (unsigned long)s->n - s->ndeleted,
+	    s->totalwire - s->deletedwire);
+	reply(s, buf);
+}
+
+static void
+listing(struct mbox *s, struct pop3_cmd const *c, int uidl)
+{
+	char buf[POP3_UIDL_MAX + 64], u[POP3_UIDL_MAX + 1];
+	struct msg *m;
+
+	if (c->argc > 1) {
+		error(s, uidl ? "-ERR syntax: UIDL [msg]" : "-ERR syntax: LIST [msg]");
+		return;
+	}
+	if (c->argc == 1) {
+		m = getmsg(s, c->argv[0], c->arglen[0]);
+		if (!m)
+			return;
+		if (uidl) {
+			pop3_uidl(name(s, m), m->ulen, u);
+			snprintf(buf, sizeof buf, "+OK %lu %s", (unsigned long)(m - s->msgs) + 1, u);
+		} else
+			snprintf(buf, sizeof buf, "+OK %lu %llu", (unsigned long)(m - s->msgs) + 1, m->wire);
+		reply(s, buf);
+		return;
+	}
+	if (uidl)
+		reply(s, "+OK unique-id listing follows");
+	else {
+		snprintf(buf, sizeof buf, "+OK %lu messages (%llu octets)",
+		    (unsigned long)s->n - s->ndeleted, s->totalwire - s->deletedwire);
+		reply(s, buf);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		int len;
+		m = &s->msgs[i];
+		if (m->deleted)
+			continue;
+		if (uidl) {
+			pop3_uidl(name(s, m), m->ulen, u);
+			len = snprintf(buf, sizeof buf, "%zu %s\r\n", i + 1, u);
+		} else
+			len = snprintf(buf, sizeof buf, "%zu %llu\r\n", i + 1, m->wire);
+		put(s, buf, (size_t)len);
+	}
+	reply(s, ".");
+}
+
+/* RETR and TOP: the message streamed, CRLF and dot-stuffing on the fly. */
+static void
+retrieve(struct mbox *s, struct pop3_cmd const *c, int top)
+{
+	static char in[READ_CHUNK], out[2 * READ_CHUNK + POP3_ENC_TRAILER_MAX];
+	struct pop3_enc e;
+	struct msg *m;
+	unsigned long lines = 0;
+	char buf[128];
+	int fd;
+
+	if (c->argc != (top ? 2u : 1u)) {
+		error(s, top ? "-ERR syntax: TOP msg n" : "-ERR syntax: RETR msg");
+		return;
+	}
+	m = getmsg(s, c->argv[0], c->arglen[0]);
+	if (!m)
+		return;
+	if (top && !pop3_count(c->argv[1], c->arglen[1], &lines)) {
+		error(s, "-ERR syntax: TOP msg n (n a number of lines)");
+		return;
+	}
+	fd = openmsg(s, m);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			reply(s, "-ERR message was removed by another session");
+			return;
+		}
+		if (s->verbosity)
+			strerr_warnwu2sys("open ", name(s, m));
+		reply(s, "-ERR [SYS/TEMP] cannot read the message");
+		return;
+	}
+	if (top)
+		reply(s, "+OK top of message follows");
+	else {
+		snprintf(buf, sizeof buf, "+OK %llu octets", m->wire);
+		reply(s, buf);
+	}
+	pop3_enc_init(&e, top, lines);
+	while (!e.done) {
+		ssize_t r = read(fd, in, sizeof in);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			/* the reply is half sent: the session cannot go on */
+			strerr_warnwu2sys("read ", name(s, m));
+			close(fd);
+			bye(s, "readerror", RC_TEMP);
+		}
+		if (!r)
+			break;
+		put(s, out, pop3_enc_feed(&e, in, (size_t)r, out));
+	}
+	close(fd);
+	put(s, out, pop3_enc_end(&e, out));
+	if (!top && !m->retrieved) {
+		m->retrieved = 1;
+		s->nretrieved++;
+	}
+}
+
+static void
+do_dele(struct mbox *s, struct pop3_cmd const *c)
+{
+	struct msg *m;
+	char buf[128];
+
+	if (c->argc != 1) {
+		error(s, "-ERR syntax: DELE msg");
+		return;
+	}
+	m = getmsg(s, c->argv[0], c->arglen[0]);
+	if (!m)
+		return;
+	m->deleted = 1;
+	s->ndeleted++;
+	s->deletedwire += m->wire;
+	snprintf(buf, sizeof buf, "+OK message %lu deleted", (unsigned long)(m - s->msgs) + 1);
+	reply(s, buf);
+}
+
+static void
+do_rset(struct mbox *s)
+{
+	char buf[128];
+
+	for (size_t i = 0; i < s->n; i++)
+		s->msgs[i].deleted = 0;
+	s->ndeleted = 0;
+	s->deletedwire = 0;
+	snprintf(buf, sizeof buf, "+OK maildrop has %zu messages (%llu octets)", s->n, s->totalwire);
+	reply(s, buf);
+}
+
+static void
+capa(struct mbox *s)
+{
+	reply(s, "+OK capability list follows");
+	reply(s, "TOP");
+	reply(s, "UIDL");
+	reply(s, "PIPELINING");
+	reply(s, "RESP-CODES");
+	reply(s, "AUTH-RESP-CODE");
+	reply(s, "IMPLEMENTATION chainmail");
+	reply(s, ".");
+}
+
+/* A retrieved message gets the Seen flag, as Dovecot's POP3 does. */
+static void
+markseen(struct mbox *s, struct msg *m)
+{
+	struct pop3_mdname md;
+	char const *nm = name(s, m);
+	char from[NAME_MAX_ + 8], to[NAME_MAX_ + 8], flags[64];
+	size_t k = 0;
+
+	if (m->innew)
+		return;
+	pop3_mdname(nm, &md);
+	if (!md.flags || strchr(md.flags, 'S') || strlen(md.flags) >= sizeof flags - 1)
+		return;
+	/* flags stay in ASCII order */
+	{
+		char const *f = md.flags;
+		while (*f && *f < 'S')
+			flags[k++] = *f++;
+		flags[k++] = 'S';
+		while (*f)
+			flags[k++] = *f++;
+		flags[k] = 0;
+	}
+	if ((size_t)snprintf(from, sizeof from, "cur/%s", nm) >= sizeof from ||
+	    (size_t)snprintf(to, sizeof to, "cur/%.*s:2,%s", (int)md.baselen, nm, flags) >= sizeof to)
+		return;
+	rename(from, to);	/* best effort: an IMAP session may have moved it */
+}
+
+/* The UPDATE state (RFC 1939 6). */
+static void
+do_quit(struct mbox *s)
+{
+	long long bytes = 0, count = 0;
+	unsigned long failed = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct msg *m = &s->msgs[i];
+		struct pop3_mdname md;
+		char p[NAME_MAX_ + 8];
+		unsigned long long size;
+		struct stat st;
+
+		if (!m->deleted) {
+			if (m->retrieved)
+				markseen(s, m);
+			continue;
+		}
+		if (!path(s, m, p, sizeof p)) {
+			failed++;
+			continue;
+		}
+		if (stat(p, &st) < 0 && !(errno == ENOENT && relocate(s, m) &&
+		    path(s, m, p, sizeof p) && stat(p, &st) == 0)) {
+			if (errno != ENOENT)
+				failed++;	/* gone already is fine: it is deleted */
+			continue;
+		}
+		pop3_mdname(name(s, m), &md);
+		size = md.has_s ? md.s : (unsigned long long)st.st_size;
+		if (unlink(p) < 0) {
+			if (errno != ENOENT) {
+				strerr_warnwu2sys("delete ", p);
+				failed++;
+			}
+			continue;
+		}
+		bytes += (long long)size;
+		count++;
+	}
+	if (count) {
+		int fd = open("cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+		if (!quota_add(".", s->user, -bytes, -count))
+			strerr_warnwu1sys("update the quota usage");
+	}
+	s->ndeleted = (unsigned long)count;
+	if (failed) {
+		char buf[128];
+		snprintf(buf, sizeof buf, "-ERR [SYS/TEMP] %lu messages could not be deleted", failed);
+		reply(s, buf);
+		bye(s, "quit", RC_TEMP);
+	}
+	reply(s, "+OK chainmail POP3 server signing off");
+	bye(s, "quit", RC_OK);
+}
+
+static void
+session(struct mbox *s)
+{
+	for (;;) {
+		size_t len = getline_(s);
+		struct pop3_cmd c;
+		int ok;
+
+		if (++s->commands > s->maxcmds) {
+			reply(s, "-ERR too many commands, closing connection");
+			bye(s, "toomanycommands", RC_CLIENT);
+		}
+		if (memchr(s->line, 0, len)) {
+			error(s, "-ERR NUL byte in command line");
+			continue;
+		}
+		ok = pop3_parse(s->line, len, &c);
+		if (!ok && c.verb == POP3_UNKNOWN) {
+			error(s, "-ERR unknown command");
+			continue;
+		}
+		if (!ok) {
+			error(s, "-ERR syntax error");
+			continue;
+		}
+		switch (c.verb) {
+		case POP3_STAT:
+			if (c.argc)
+				error(s, "-ERR syntax: STAT");
+			else
+				do_stat(s);
+			break;
+		case POP3_LIST:
+			listing(s, &c, 0);
+			break;
+		case POP3_UIDL:
+			listing(s, &c, 1);
+			break;
+		case POP3_RETR:
+			retrieve(s, &c, 0);
+			break;
+		case POP3_TOP:
+			retrieve(s, &c, 1);
+			break;
+		case POP3_DELE:
+			do_dele(s, &c);
+			break;
+		case POP3_RSET:
+			if (c.argc)
+				error(s, "-ERR syntax: RSET");
+			else
+				do_rset(s);
+			break;
+		case POP3_NOOP:
+			if (c.argc)
+				error(s, "-ERR syntax: NOOP");
+			else
+				reply(s, "+OK");
+			break;
+		case POP3_QUIT:
+			do_quit(s);
+			break;
+		case POP3_CAPA:
+			capa(s);
+			break;
+		case POP3_USER:
+		case POP3_PASS:
+		case POP3_APOP:
+		case POP3_AUTH:
+		case POP3_STLS:
+			error(s, "-ERR already authenticated");
+			break;
+		default:
+			error(s, "-ERR unknown command");
+			break;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- start */
+
+/* Tell the pre-auth half we have the client, and take over whatever
+ * commands it had read ahead (PIPELINING). */
+static void
+handoff(struct mbox *s)
+{
+	char const *v = getenv("POP3D_HANDOFF_FD");
+	char buf[BUFFER_INSIZE];
+	unsigned int fd;
+	size_t n = 0;
+
+	if (!v)
+		return;
+	unsetenv("POP3D_HANDOFF_FD");
+	if (!uint0_scan(v, &fd) || fd < 3 || fd > 1023 || fcntl((int)fd, F_GETFD) < 0)
+		return;
+	coe((int)fd);
+	if (write((int)fd, "+", 1) != 1)
+		strerr_diefu1sys(RC_TEMP, "write to the pre-authentication half");
+	for (;;) {
+		ssize_t r = read((int)fd, buf + n, sizeof buf - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n == sizeof buf - 1)
+			break;
+	}
+	close((int)fd);
+	if (n && buffer_putnoflush(&s->in, buf, n) < n)
+		strerr_dief1x(RC_TEMP, "pipelined input too long");
+}
+
+static void
+fail(struct mbox *s, char const *r, char const *what)
+{
+	reply(s, r);
+	buffer_timed_flush_g(&s->out, &s->deadline);
+	strerr_warnwu3sys(what, " for ", s->user);
+	_exit(RC_TEMP);
+}
+
+static void
+settings(struct mbox *s)
+{
+	if (!cfg_ulong("POP3D_TIMEOUT", POP3_TIMEOUT, &s->timeout) || !s->timeout || s->timeout > 86400)
+		strerr_dieinvalid(RC_PERM, "POP3D_TIMEOUT");
+	if (!cfg_ulong("POP3D_LINEMAX", POP3_LINE_MAX, &s->linemax) ||
+	    s->linemax < 64 || s->linemax > POP3_LINE_CAP)
+		strerr_dieinvalid(RC_PERM, "POP3D_LINEMAX");
+	if (!cfg_ulong("POP3D_MAXERRORS", POP3_ERRORS_MAX, &s->maxerrors) || !s->maxerrors)
+		strerr_dieinvalid(RC_PERM, "POP3D_MAXERRORS");
+	if (!cfg_ulong("POP3D_MAXCOMMANDS", POP3_COMMANDS_MAX, &s->maxcmds) || !s->maxcmds)
+		strerr_dieinvalid(RC_PERM, "POP3D_MAXCOMMANDS");
+	s->user = cfg_str("USER", "unknown");
+	s->sessionid = cfg_str("POP3D_SESSION", "-");
+}
+
+int
+main(int argc, char const *const *argv)
+{
+	static struct mbox s;
+	subgetopt l = SUBGETOPT_ZERO;
+	char const *dir;
+	char buf[128];
+	int lockfd;
+	struct flock fl;
+
+	PROG = "pop3d-mbox";
+	s.verbosity = 1;
+	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
+		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
+			dieusage();
+	argc -= l.ind;
+	argv += l.ind;
+	if (argc > 1)
+		dieusage();
+	settings(&s);
+	signal(SIGPIPE, SIG_IGN);
+	buffer_init(&s.in, &buffer_read, 0, inbuf, sizeof inbuf);
+	buffer_init(&s.out, &buffer_write, 1, outbuf, sizeof outbuf);
+	tain_now_set_stopwatch_g();
+	deadline(&s);
+	handoff(&s);
+	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
+		strerr_diefu1sys(RC_TEMP, "set the client fds non-blocking");
+	if (!geteuid())
+		fail(&s, "-ERR [SYS/PERM] the mailbox half does not run as root", "run (as root)");
+	dir = argc ? argv[0] : cfg_str("MAILDIR", 0);
+	if (dir && chdir(dir) < 0) {
+		/* a new account: its Maildir appears on first use */
+		char p[PATH_MAX];
+		size_t len = strlen(dir);
+		if (errno != ENOENT || len >= sizeof p)
+			fail(&s, "-ERR [SYS/TEMP] cannot open the mailbox", "chdir to the Maildir");
+		memcpy(p, dir, len + 1);
+		while (len > 1 && p[len - 1] == '/')
+			p[--len] = 0;
+		if (!maildir_create(p) || chdir(p) < 0)
+			fail(&s, "-ERR [SYS/TEMP] cannot open the mailbox", "create the Maildir");
+	}
+	lockfd = open(LOCKFILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lockfd < 0)
+		fail(&s, "-ERR [SYS/TEMP] cannot lock the mailbox", "open " LOCKFILE);
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(lockfd, F_SETLK, &fl) < 0) {
+		if (errno != EAGAIN && errno != EACCES)
+			fail(&s, "-ERR [SYS/TEMP] cannot lock the mailbox", "lock " LOCKFILE);
+		reply(&s, "-ERR [IN-USE] mailbox in use by another POP3 session");
+		bye(&s, "inuse", RC_OK);
+	}
+	if (!scan(&s))
+		fail(&s, "-ERR [SYS/TEMP] cannot read the mailbox", "read the Maildir");
+	snprintf(buf, sizeof buf, "+OK maildrop has %zu messages (%llu octets)", s.n, s.totalwire);
+	reply(&s, buf);
+	if (s.verbosity) {
+		char n[64];
+		snprintf(n, sizeof n, " messages=%zu octets=%llu", s.n, s.totalwire);
+		strerr_warni("session=", s.sessionid, " user=", s.user, " event=open", n);
+	}
+	session(&s);
+	return RC_OK;
+}

@@ -1,0 +1,604 @@
+/* cmd/pop3d/pop3d.c: the pre-authentication half of the POP3 server
+ * (RFC 1939, RFC 2449, RFC 5034) under a UCSPI server, possibly behind
+ * tlsd. Greets, answers CAPA, takes USER/PASS or AUTH PLAIN, does STLS,
+ * and on a login runs a checkpassword program (authcheck) with the
+ * credentials on fd 3; that program runs the mailbox half (pop3d-mbox)
+ * as the user. This half never opens a mailbox. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <skalibs/allreadwrite.h>
+#include <skalibs/buffer.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+#include <skalibs/unix-timed.h>
+
+#include "base64.h"
+#include "cfg.h"
+#include "log.h"
+#include "pop3.h"
+#include "rc.h"
+#include "ucspitls.h"
+
+#define USAGE "pop3d [ -v verbosity ] checkpassword-prog [ args... ]"
+#define dieusage() strerr_dieusage(RC_PERM, USAGE)
+
+#define HANDOFF_FD 4	/* the mailbox half says "I have the client" here */
+#define STLS_TIMEOUT 60	/* seconds for tlsd to report the handshake */
+
+struct pop3d {
+	/* settings */
+	unsigned int verbosity;
+	char const *const *prog;	/* checkpassword program and its argv */
+	unsigned long timeout;
+	unsigned long linemax;
+	unsigned long maxerrors;
+	unsigned long maxauthfail;
+	unsigned long maxcmds;
+	int plainok;			/* POP3_PLAINTEXT_LOGIN, or a loopback client */
+	char const *remoteip;
+	char sessionid[32];
+
+	struct ucspitls tls;
+	buffer in;
+	buffer out;
+	tain deadline;
+
+	unsigned long errors;
+	unsigned long authfails;
+	unsigned long commands;
+	size_t userlen;			/* USER given: its length, else 0 */
+	char user[POP3_USER_MAX + 1];
+	char line[POP3_LINE_CAP + 1];
+};
+
+static char inbuf[BUFFER_INSIZE], outbuf[BUFFER_OUTSIZE];
+
+static void
+deadline(struct pop3d *s)
+{
+	tain_now_g();
+	tain_addsec_g(&s->deadline, (int)s->timeout);
+}
+
+static void
+flush(struct pop3d *s)
+{
+	if (!buffer_timed_flush_g(&s->out, &s->deadline)) {
+		if (s->verbosity)
+			strerr_warnwu1sys("write to client");
+		_exit(RC_CLIENT);
+	}
+}
+
+static void
+reply(struct pop3d *s, char const *r)
+{
+	size_t len = strlen(r);
+
+	if (buffer_timed_put_g(&s->out, r, len, &s->deadline) < len ||
+	    buffer_timed_put_g(&s->out, "\r\n", 2, &s->deadline) < 2) {
+		if (s->verbosity)
+			strerr_warnwu1sys("write to client");
+		_exit(RC_CLIENT);
+	}
+	if (s->verbosity >= 2) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		log_esc(esc, sizeof esc, r, len);
+		strerr_warni4x("session=", s->sessionid, " reply=", esc);
+	}
+}
+
+static void
+bye(struct pop3d *s, char const *event, int rc)
+{
+	flush(s);
+	if (s->verbosity) {
+		char n[64];
+		snprintf(n, sizeof n, " errors=%lu authfails=%lu", s->errors, s->authfails);
+		strerr_warni("session=", s->sessionid, " event=", event, n);
+	}
+	_exit(rc);
+}
+
+/* A client error: the reply, and after too many the end. */
+static void
+error(struct pop3d *s, char const *r)
+{
+	if (++s->errors >= s->maxerrors) {
+		char buf[256];
+		snprintf(buf, sizeof buf, "%s (too many errors, closing connection)", r);
+		reply(s, buf);
+		bye(s, "toomanyerrors", RC_CLIENT);
+	}
+	reply(s, r);
+}
+
+static int
+line_waiting(struct pop3d *s)
+{
+	struct iovec v[2];
+
+	buffer_rpeek(&s->in, v);
+	return (v[0].iov_len && memchr(v[0].iov_base, '\n', v[0].iov_len)) ||
+	    (v[1].iov_len && memchr(v[1].iov_base, '\n', v[1].iov_len));
+}
+
+/* One line from the client, CRLF removed; secret: never log it. */
+static size_t
+getline_(struct pop3d *s, int secret)
+{
+	size_t w = 0;
+	ssize_t r;
+
+	/* PIPELINING: answer a batch only when we would wait for more */
+	if (!line_waiting(s))
+		flush(s);
+	deadline(s);
+	r = timed_getlnmax_g(&s->in, s->line, s->linemax + 1, &w, '\n', &s->deadline);
+	if (r < 0) {
+		if (errno == ETIMEDOUT) {
+			reply(s, "-ERR autologout: idle for too long");
+			bye(s, "timeout", RC_CLIENT);
+		}
+		if (errno == ERANGE) {
+			reply(s, "-ERR line too long");
+			bye(s, "linetoolong", RC_CLIENT);
+		}
+		if (s->verbosity)
+			strerr_warnwu1sys("read from client");
+		_exit(RC_CLIENT);
+	}
+	if (r == 0 || !w || s->line[w - 1] != '\n') {
+		if (s->verbosity)
+			strerr_warni3x("session=", s->sessionid, " event=eof");
+		_exit(RC_CLIENT);
+	}
+	w--;
+	if (w && s->line[w - 1] == '\r')
+		w--;
+	s->line[w] = 0;
+	if (s->verbosity >= 2) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		size_t show = w;
+		if (secret)
+			show = 0;
+		else if (w >= 5 && !strncasecmp(s->line, "PASS ", 5))
+			show = 4;
+		else if (w >= 5 && !strncasecmp(s->line, "AUTH ", 5))
+			for (show = 5; show < w && s->line[show] != ' '; show++)
+				;
+		log_esc(esc, sizeof esc, s->line, show);
+		strerr_warni("session=", s->sessionid, " command=", esc, show < w ? " ********" : "");
+	}
+	return w;
+}
+
+static void
+capa(struct pop3d *s)
+{
+	reply(s, "+OK capability list follows");
+	reply(s, "TOP");
+	if (s->plainok || s->tls.active)
+		reply(s, "USER");
+	reply(s, "UIDL");
+	reply(s, "PIPELINING");
+	reply(s, "RESP-CODES");
+	reply(s, "AUTH-RESP-CODE");
+	if (s->plainok || s->tls.active)
+		reply(s, "SASL PLAIN");
+	if (ucspitls_available(&s->tls))
+		reply(s, "STLS");
+	reply(s, "IMPLEMENTATION chainmail");
+	reply(s, ".");
+}
+
+static int
+loginok(struct pop3d *s)
+{
+	if (s->plainok || s->tls.active)
+		return 1;
+	error(s, "-ERR [AUTH] plaintext login is disabled on an unencrypted connection: use STLS");
+	return 0;
+}
+
+/* Give the client to the mailbox half: never returns. */
+static void
+handedoff(struct pop3d *s, pid_t pid, char const *mech)
+{
+	int wstat, nul;
+
+	/* the client is the child's now: let go of our ends */
+	nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		if (nul > 1)
+			close(nul);
+	}
+	if (s->verbosity) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		log_esc(esc, sizeof esc, s->user, strlen(s->user));
+		strerr_warni("session=", s->sessionid, " event=login user=\"", esc, "\" mech=", mech,
+		    s->tls.active ? " tls=1" : " tls=0");
+	}
+	while (waitpid(pid, &wstat, 0) < 0)
+		if (errno != EINTR)
+			_exit(RC_TEMP);
+	_exit(WIFEXITED(wstat) ? WEXITSTATUS(wstat) : RC_TEMP);
+}
+
+/* Run the checkpassword program. Returns 1 bad login, RC_TEMP for a
+ * temporary failure; on success the child has the session and this
+ * does not return. */
+static int
+check(struct pop3d *s, char const *pass, size_t plen, char const *mech)
+{
+	int p[2], sp[2], wstat;
+	struct iovec v[2];
+	pid_t pid;
+	char c;
+	ssize_t r;
+
+	flush(s);	/* our replies go out before the child's */
+	if (pipecoe(p) < 0)
+		return RC_TEMP;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return RC_TEMP;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		close(sp[0]);
+		close(sp[1]);
+		return RC_TEMP;
+	}
+	if (!pid) {
+		char fd[16];
+		int a = fcntl(p[0], F_DUPFD, 10), b = fcntl(sp[1], F_DUPFD, 10);
+		if (a < 0 || b < 0 || dup2(a, 3) < 0 || dup2(b, HANDOFF_FD) < 0)
+			_exit(RC_TEMP);
+		close(a);
+		close(b);
+		snprintf(fd, sizeof fd, "%d", HANDOFF_FD);
+		if (setenv("POP3D_HANDOFF_FD", fd, 1) < 0 || setenv("POP3D_SESSION", s->sessionid, 1) < 0)
+			_exit(RC_TEMP);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(s->prog[0], (char *const *)s->prog);
+		strerr_warnwu2sys("exec ", s->prog[0]);
+		_exit(RC_TEMP);
+	}
+	close(p[0]);
+	close(sp[1]);
+	/* the credentials fit in a pipe buffer, the unread input (at most
+	 * our input buffer) in the socket's: neither write blocks */
+	if (allwrite(p[1], s->user, s->userlen) < s->userlen || allwrite(p[1], "", 1) < 1 ||
+	    allwrite(p[1], pass, plen) < plen || allwrite(p[1], "\0", 2) < 2)
+		strerr_warnwu1sys("write the credentials");
+	close(p[1]);
+	buffer_rpeek(&s->in, v);
+	if ((v[0].iov_len && allwrite(sp[0], v[0].iov_base, v[0].iov_len) < v[0].iov_len) ||
+	    (v[1].iov_len && allwrite(sp[0], v[1].iov_base, v[1].iov_len) < v[1].iov_len))
+		strerr_warnwu1sys("pass on the pipelined commands");
+	shutdown(sp[0], SHUT_WR);
+	do
+		r = read(sp[0], &c, 1);
+	while (r < 0 && errno == EINTR);
+	close(sp[0]);
+	if (r == 1)
+		handedoff(s, pid, mech);
+	while (waitpid(pid, &wstat, 0) < 0)
+		if (errno != EINTR)
+			return RC_TEMP;
+	if (WIFEXITED(wstat) && WEXITSTATUS(wstat) == 0)
+		handedoff(s, pid, mech);	/* a program that is not pop3d-mbox */
+	if (WIFEXITED(wstat) && WEXITSTATUS(wstat) == 1)
+		return 1;
+	strerr_warnw2x("checkpassword program failed: ", WIFEXITED(wstat) ? "non-zero exit" : "killed by a signal");
+	return RC_TEMP;
+}
+
+static void
+login(struct pop3d *s, char const *pass, size_t plen, char const *mech)
+{
+	int r;
+
+	if (!s->userlen || s->userlen > POP3_USER_MAX || plen > POP3_PASS_MAX ||
+	    memchr(s->user, 0, s->userlen) || memchr(pass, 0, plen))
+		r = 1;
+	else
+		r = check(s, pass, plen, mech);
+	if (s->verbosity) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		log_esc(esc, sizeof esc, s->user, s->userlen);
+		strerr_warni("session=", s->sessionid, " event=auth ip=", s->remoteip, " user=\"", esc,
+		    "\" mech=", mech, " result=", r == 1 ? "fail" : "tempfail");
+	}
+	s->userlen = 0;
+	s->user[0] = 0;
+	if (r == RC_TEMP) {
+		reply(s, "-ERR [SYS/TEMP] temporary authentication failure, try again later");
+		return;
+	}
+	if (++s->authfails >= s->maxauthfail) {
+		reply(s, "-ERR [AUTH] authentication failed (too many failures, closing connection)");
+		bye(s, "toomanyauthfails", RC_CLIENT);
+	}
+	reply(s, "-ERR [AUTH] authentication failed");
+}
+
+static void
+do_user(struct pop3d *s, struct pop3_cmd const *c)
+{
+	if (!loginok(s))
+		return;
+	if (c->argc != 1) {
+		error(s, "-ERR syntax: USER name");
+		return;
+	}
+	if (c->arglen[0] > POP3_USER_MAX || memchr(c->argv[0], 0, c->arglen[0])) {
+		error(s, "-ERR [AUTH] invalid user name");
+		return;
+	}
+	memcpy(s->user, c->argv[0], c->arglen[0]);
+	s->user[c->arglen[0]] = 0;
+	s->userlen = c->arglen[0];
+	reply(s, "+OK send PASS");
+}
+
+static void
+do_pass(struct pop3d *s, struct pop3_cmd const *c)
+{
+	if (!loginok(s))
+		return;
+	if (!s->userlen) {
+		error(s, "-ERR send USER first");
+		return;
+	}
+	login(s, c->rest, c->restlen, "USER");
+	explicit_bzero(s->line, sizeof s->line);
+}
+
+/* AUTH PLAIN (RFC 5034 with RFC 4616). */
+static void
+do_auth(struct pop3d *s, struct pop3_cmd const *c)
+{
+	char buf[POP3_USER_MAX + POP3_PASS_MAX + POP3_USER_MAX + 3];
+	char const *ir, *z1, *z2;
+	size_t irlen, n, ulen;
+
+	if (!c->argc) {
+		/* the mechanism list, as RFC 1734 servers give it */
+		reply(s, "+OK SASL mechanisms follow");
+		if (s->plainok || s->tls.active)
+			reply(s, "PLAIN");
+		reply(s, ".");
+		return;
+	}
+	if (c->arglen[0] != 5 || strncasecmp(c->argv[0], "PLAIN", 5)) {
+		error(s, "-ERR unrecognized authentication mechanism");
+		return;
+	}
+	if (!loginok(s))
+		return;
+	if (c->argc == 2) {
+		ir = c->argv[1];
+		irlen = c->arglen[1];
+	} else {
+		reply(s, "+ ");
+		irlen = getline_(s, 1);
+		ir = s->line;
+		if (irlen == 1 && ir[0] == '*') {
+			error(s, "-ERR authentication cancelled");
+			return;
+		}
+	}
+	if (irlen == 1 && ir[0] == '=')
+		n = 0;
+	else
+		n = base64_decode(buf, sizeof buf, ir, irlen);
+	explicit_bzero(s->line, sizeof s->line);
+	if (n == (size_t)-1) {
+		explicit_bzero(buf, sizeof buf);
+		error(s, "-ERR invalid base64 data");
+		return;
+	}
+	/* authzid \0 authcid \0 passwd */
+	z1 = memchr(buf, 0, n);
+	z2 = z1 ? memchr(z1 + 1, 0, n - (size_t)(z1 + 1 - buf)) : 0;
+	ulen = z2 ? (size_t)(z2 - z1 - 1) : 0;
+	if (!z2 || !ulen || ulen > POP3_USER_MAX ||
+	    (z1 != buf && ((size_t)(z1 - buf) != ulen || memcmp(buf, z1 + 1, ulen)))) {
+		explicit_bzero(buf, sizeof buf);
+		s->userlen = 0;
+		login(s, "", 0, "PLAIN");	/* counted as a failed login */
+		return;
+	}
+	memcpy(s->user, z1 + 1, ulen);
+	s->user[ulen] = 0;
+	s->userlen = ulen;
+	login(s, z2 + 1, n - (size_t)(z2 + 1 - buf), "PLAIN");
+	explicit_bzero(buf, sizeof buf);
+}
+
+static void
+do_stls(struct pop3d *s, struct pop3_cmd const *c)
+{
+	if (c->argc) {
+		error(s, "-ERR syntax: STLS");
+		return;
+	}
+	if (s->tls.active) {
+		error(s, "-ERR TLS already active");
+		return;
+	}
+	if (!ucspitls_available(&s->tls)) {
+		error(s, "-ERR STLS not available");
+		return;
+	}
+	reply(s, "+OK begin TLS negotiation");
+	flush(s);
+	{
+		tain d;
+		tain_now_g();
+		tain_addsec_g(&d, STLS_TIMEOUT);
+		if (!ucspitls_start(&s->tls, &d)) {
+			if (s->verbosity)
+				strerr_warnwu1sys("start TLS");
+			_exit(RC_CLIENT);
+		}
+	}
+	/* CVE-2011-0411: nothing read before the handshake is used; and the
+	 * session starts over (RFC 2595 4) */
+	buffer_init(&s->in, &buffer_read, 0, inbuf, sizeof inbuf);
+	buffer_init(&s->out, &buffer_write, 1, outbuf, sizeof outbuf);
+	s->userlen = 0;
+	s->user[0] = 0;
+	if (s->verbosity)
+		strerr_warni("session=", s->sessionid, " event=starttls protocol=", s->tls.protocol,
+		    " cipher=", s->tls.cipher);
+}
+
+static void
+session(struct pop3d *s)
+{
+	reply(s, "+OK chainmail POP3 server ready");
+	for (;;) {
+		size_t len = getline_(s, 0);
+		struct pop3_cmd c;
+		int ok;
+
+		if (++s->commands > s->maxcmds) {
+			reply(s, "-ERR too many commands without a login, closing connection");
+			bye(s, "toomanycommands", RC_CLIENT);
+		}
+		if (memchr(s->line, 0, len)) {
+			error(s, "-ERR NUL byte in command line");
+			continue;
+		}
+		ok = pop3_parse(s->line, len, &c);
+		if (!ok && c.verb == POP3_UNKNOWN) {
+			error(s, "-ERR unknown command");
+			continue;
+		}
+		if (!ok) {
+			error(s, "-ERR syntax error");
+			continue;
+		}
+		switch (c.verb) {
+		case POP3_CAPA:
+			capa(s);
+			break;
+		case POP3_USER:
+			do_user(s, &c);
+			break;
+		case POP3_PASS:
+			do_pass(s, &c);
+			break;
+		case POP3_AUTH:
+			do_auth(s, &c);
+			break;
+		case POP3_STLS:
+			do_stls(s, &c);
+			break;
+		case POP3_QUIT:
+			reply(s, "+OK chainmail POP3 server signing off");
+			bye(s, "quit", RC_OK);
+			break;
+		case POP3_APOP:
+			error(s, "-ERR APOP not supported");
+			break;
+		case POP3_UNKNOWN:
+			error(s, "-ERR unknown command");
+			break;
+		default:
+			error(s, "-ERR not authenticated: log in first");
+			break;
+		}
+	}
+}
+
+static int
+loopback(char const *ip)
+{
+	return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
+}
+
+static void
+settings(struct pop3d *s)
+{
+	char const *p;
+
+	if (!cfg_ulong("POP3D_TIMEOUT", POP3_TIMEOUT, &s->timeout) || !s->timeout || s->timeout > 86400)
+		strerr_dieinvalid(RC_PERM, "POP3D_TIMEOUT");
+	if (!cfg_ulong("POP3D_LINEMAX", POP3_LINE_MAX, &s->linemax) ||
+	    s->linemax < 64 || s->linemax > POP3_LINE_CAP)
+		strerr_dieinvalid(RC_PERM, "POP3D_LINEMAX");
+	if (!cfg_ulong("POP3D_MAXERRORS", POP3_ERRORS_MAX, &s->maxerrors) || !s->maxerrors)
+		strerr_dieinvalid(RC_PERM, "POP3D_MAXERRORS");
+	if (!cfg_ulong("POP3D_MAXAUTHFAIL", POP3_AUTHFAIL_MAX, &s->maxauthfail) || !s->maxauthfail)
+		strerr_dieinvalid(RC_PERM, "POP3D_MAXAUTHFAIL");
+	if (!cfg_ulong("POP3D_AUTHCOMMANDS", POP3_AUTHCMDS_MAX, &s->maxcmds) || !s->maxcmds)
+		strerr_dieinvalid(RC_PERM, "POP3D_AUTHCOMMANDS");
+	p = getenv("PROTO");
+	if (p && strlen(p) < 16) {
+		char name[32];
+		snprintf(name, sizeof name, "%sREMOTEIP", p);
+		s->remoteip = getenv(name);
+	}
+	if (!s->remoteip)
+		s->remoteip = cfg_str("TCPREMOTEIP", "unknown");
+	p = cfg_str("POP3_PLAINTEXT_LOGIN", 0);
+	s->plainok = loopback(s->remoteip) || (p && strcmp(p, "0") && strcasecmp(p, "no"));
+}
+
+int
+main(int argc, char const *const *argv)
+{
+	static struct pop3d s;
+	subgetopt l = SUBGETOPT_ZERO;
+	struct timeval tv;
+
+	PROG = "pop3d";
+	s.verbosity = 1;
+	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
+		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
+			dieusage();
+	argc -= l.ind;
+	argv += l.ind;
+	if (argc < 1)
+		dieusage();
+	s.prog = argv;
+	settings(&s);
+	signal(SIGPIPE, SIG_IGN);
+	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
+		strerr_diefu1sys(RC_TEMP, "set the socket non-blocking");
+	buffer_init(&s.in, &buffer_read, 0, inbuf, sizeof inbuf);
+	buffer_init(&s.out, &buffer_write, 1, outbuf, sizeof outbuf);
+	gettimeofday(&tv, 0);
+	snprintf(s.sessionid, sizeof s.sessionid, "%08lx%05lx%04x",
+	    (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned int)getpid() & 0xffff);
+	ucspitls_init(&s.tls);
+	tain_now_set_stopwatch_g();
+	deadline(&s);
+	if (s.verbosity)
+		strerr_warni("session=", s.sessionid, " event=connect ip=", s.remoteip,
+		    s.tls.active ? " tls=1" : " tls=0");
+	session(&s);
+	return RC_OK;
+}
