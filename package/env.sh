@@ -42,6 +42,10 @@ fi
 : "${SMTP_PORT:=2525}"
 : "${SMTPD_CONCURRENCY:=100}"
 export QUEUEDIR MAILROOT LOGDIR LISTEN_ADDR SMTP_PORT SMTPD_CONCURRENCY
+# the TLS listeners (service/submission, service/smtps); 0 = off
+: "${SUBMISSION_PORT:=2587}"
+: "${SMTPS_PORT:=2465}"
+export SUBMISSION_PORT SMTPS_PORT
 PATH=$CHAINMAIL_BIN:$PATH
 export PATH
 
@@ -69,4 +73,65 @@ chainmail_drop() {
 # under s6-supervise) so ./finish can stop everything the service left.
 chainmail_pgid() {
 	echo "$$" >pgid
+}
+
+# chainmail_serve PORT TLS PROG...: exec the UCSPI TCP server on
+# $LISTEN_ADDR:PORT, running PROG... once per connection as the service
+# user, with SMTPD_CONCURRENCY connections at most, under SMTPD_MEMLIMIT
+# bytes per process (not under the sanitizer build). TLS is "none",
+# "starttls" (tlsd -S in front: PROG may start TLS; without CERTFILE and
+# KEYFILE it runs alone, with a warning) or "implicit" (tlsd in front
+# does the handshake first; without a certificate the service is taken
+# down). With tlsd, as root: the TCP server stays root, tlsd reads the
+# key as root and drops to the service user (TLS_UID/TLS_GID), and PROG
+# runs through s6-setuidgid; without tlsd the TCP server drops (-u/-g).
+# TLS_HANDSHAKE_TIMEOUT (30) is tlsd's -t.
+chainmail_serve() {
+	chainmail_port=$1 chainmail_tls=$2
+	shift 2
+	case $chainmail_port in
+	''|*[!0-9]*) echo "chainmail: fatal: invalid port: $chainmail_port" >&2; exit 100 ;;
+	0) echo "chainmail: info: port 0: service off" >&2; s6-svc -d . 2>/dev/null; exit 0 ;;
+	esac
+	if [ "$chainmail_tls" != none ] && { [ -z "${CERTFILE:-}" ] || [ -z "${KEYFILE:-}" ]; }; then
+		if [ "$chainmail_tls" = implicit ]; then
+			echo "chainmail: fatal: no certificate (CERTFILE, KEYFILE unset): implicit TLS on port $chainmail_port is off" >&2
+			s6-svc -d . 2>/dev/null
+			exit 0
+		fi
+		echo "chainmail: warning: no certificate (CERTFILE, KEYFILE unset): no STARTTLS on port $chainmail_port" >&2
+		chainmail_tls=none
+	fi
+	: "${SMTPD_MEMLIMIT:=134217728}"
+	chainmail_limit=
+	if [ "$SMTPD_MEMLIMIT" != 0 ] && [ -z "${CHAINMAIL_SAN:-}" ]; then
+		chainmail_limit="s6-softlimit -m $SMTPD_MEMLIMIT"
+	fi
+	if [ "$chainmail_tls" != none ]; then
+		if [ -n "$CHAINMAIL_UID" ]; then
+			set -- s6-setuidgid "$CHAINMAIL_USER" "$@"
+			TLS_UID=$CHAINMAIL_UID TLS_GID=$CHAINMAIL_GID
+			export TLS_UID TLS_GID
+		fi
+		if [ "$chainmail_tls" = starttls ]; then
+			set -- tlsd -S -t "${TLS_HANDSHAKE_TIMEOUT:-30}" "$@"
+		else
+			set -- tlsd -t "${TLS_HANDSHAKE_TIMEOUT:-30}" "$@"
+		fi
+		export CERTFILE KEYFILE
+	else
+		unset CERTFILE KEYFILE
+	fi
+	set -- "$LISTEN_ADDR" "$chainmail_port" "$@"
+	if [ "$chainmail_tls" = none ] && [ -n "$CHAINMAIL_UID" ]; then
+		set -- -u "$CHAINMAIL_UID" -g "$CHAINMAIL_GID" "$@"
+	fi
+	if command -v s6-tcpserver >/dev/null 2>&1; then
+		if [ "$chainmail_tls" = none ] && [ -n "$CHAINMAIL_UID" ]; then
+			set -- -G "$CHAINMAIL_GID" "$@"
+		fi
+		exec $chainmail_limit s6-tcpserver -c "$SMTPD_CONCURRENCY" "$@"
+	fi
+	# -H -R: no DNS or ident lookups; -l0: local name "0"
+	exec $chainmail_limit tcpserver -HR -l0 -c "$SMTPD_CONCURRENCY" "$@"
 }

@@ -74,7 +74,8 @@ class Run:
                     if not k.startswith(('SMTPD_', 'CHAINMAIL_')) and k not in ('HOSTNAME', 'MESSAGE_SIZE_LIMIT')
                     or k == 'CHAINMAIL_SAN'}
         self.env.update(CHAINMAIL_ETC=self.etc, CHAINMAIL_VAR=self.var, CHAINMAIL_BIN=BIN,
-                        LISTEN_ADDR='127.0.0.1', SMTP_PORT=str(self.port))
+                        LISTEN_ADDR='127.0.0.1', SMTP_PORT=str(self.port),
+                        SUBMISSION_PORT=str(free_port()), SMTPS_PORT=str(free_port()))
         self.log = os.path.join(base, name + '.out')
         self.p = None
 
@@ -150,9 +151,19 @@ def one_run(t, name, base, stop, expect_user):
         t.ok(tcp and qm, '%s: tcpserver and qmanager are running' % name, procs)
         if expect_user is not None:
             want = expect_user
-            t.ok(tcp and all(uid_of(p) == want for p in tcp + qm),
-                 '%s: tcpserver and qmanager run as uid %d' % (name, want),
-                 [(p, uid_of(p)) for p in tcp + qm])
+            cmds = dict(procs)
+
+            def dropped(p):
+                # with tlsd in front (STARTTLS), the TCP server stays root:
+                # tlsd reads the key as root, then drops to TLS_UID, and
+                # smtpd runs through s6-setuidgid
+                if 'tlsd' in cmds.get(p, '') and want != 0:
+                    import pwd
+                    return uid_of(p) == 0 and 's6-setuidgid %s ' % pwd.getpwuid(want).pw_name in cmds[p]
+                return uid_of(p) == want
+            t.ok(tcp and all(dropped(p) for p in tcp + qm),
+                 '%s: tcpserver (or the sessions under tlsd) and qmanager run as uid %d' % (name, want),
+                 [(p, uid_of(p), cmds.get(p)) for p in tcp + qm])
         if name == 'sigterm':
             second = subprocess.run(['sh', os.path.join(ROOT, 'package', 'run-local')], env=r.env,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
