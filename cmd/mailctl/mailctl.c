@@ -15,12 +15,14 @@
 #include "log.h"
 #include "mailctl.h"
 #include "passwd.h"
+#include "quota.h"
 #include "rc.h"
+#include "sql.h"
 
 #define USAGE "mailctl [ -e etcdir ] domain add|del|list [DOMAIN] | " \
 	"user add ADDR [--password PW | --password-stdin | --hash HASH] [--scheme S] [--quota MB] [--maildir PATH] | " \
 	"user passwd ADDR [--password PW | --password-stdin | --hash HASH] [--scheme S] | user del ADDR | user list | " \
-	"alias add ADDR TARGET... | alias del ADDR | alias list"
+	"user quota ADDR [MB] | alias add ADDR TARGET... | alias del ADDR | alias list | pw [-s SCHEME] [-p PW]"
 #define dieusage() strerr_dieusage(RC_PERM, USAGE)
 
 #define HASH_MAX 512
@@ -170,7 +172,7 @@ needlocal(struct mailctl const *m, char const *domain)
 	struct mtable hosts;
 
 	mtable_read(m, &hosts, "host_list", MTABLE_HOSTS);
-	if (!has(&hosts, domain))
+	if (!has(&hosts, domain) && !(m->sql && sqlctl_domain_islocal(m, domain)))
 		strerr_dief(RC_PERM, domain, " is not a local domain: run mailctl domain add ",
 		    domain, " first");
 	mtable_free(&hosts);
@@ -222,6 +224,8 @@ cmd_domain(struct mailctl *m, int argc, char const *const *argv)
 	if (argc == 1 && !strcmp(argv[0], "list")) {
 		mtable_read(m, &t, "host_list", MTABLE_HOSTS);
 		each(&t, print_key, NULL);
+		if (m->sql)
+			sqlctl_domain_list(m, &t);
 		return fflush(stdout) ? RC_TEMP : RC_OK;
 	}
 	if (argc != 2)
@@ -244,23 +248,27 @@ cmd_domain(struct mailctl *m, int argc, char const *const *argv)
 		char at[ADDR_DOMAIN_MAX + 3];
 		char nu[32], na[32];
 
-		if (!has(&t, d))
-			strerr_dief(RC_PERM, d, " is not a local domain");
 		snprintf(at, sizeof at, "@%s", d);
 		cu.domain = ca.domain = at;
 		cu.dlen = ca.dlen = strlen(at);
-		mtable_read(m, &u, "users", MTABLE_USERS);
-		each(&u, count_domain, &cu);
-		mtable_free(&u);
-		mtable_read(m, &u, "aliases", MTABLE_ALIASES);
-		each(&u, count_domain, &ca);
-		mtable_free(&u);
+		if (m->sql)
+			sqlctl_domain_count(m, d, &cu.n, &ca.n);
+		else {
+			mtable_read(m, &u, "users", MTABLE_USERS);
+			each(&u, count_domain, &cu);
+			mtable_free(&u);
+			mtable_read(m, &u, "aliases", MTABLE_ALIASES);
+			each(&u, count_domain, &ca);
+			mtable_free(&u);
+		}
 		if (cu.n || ca.n) {
 			snprintf(nu, sizeof nu, "%lu", cu.n);
 			snprintf(na, sizeof na, "%lu", ca.n);
 			strerr_dief(RC_PERM, d, " still has ", nu, " user(s) and ", na,
 			    " alias(es): delete them first");
 		}
+		if (!has(&t, d))
+			strerr_dief(RC_PERM, d, " is not a local domain");
 		b = edited(&t, d, NULL, &len);
 		mtable_commit(m, &t, b, len);
 		info("domain", d, "deleted");
@@ -410,6 +418,134 @@ maildir_ok(char const *s)
 	return 1;
 }
 
+/* "quota-MB" from the command line, or die. */
+static unsigned long
+quota_arg(char const *s)
+{
+	unsigned long q;
+	char *e;
+
+	errno = 0;
+	q = strtoul(s, &e, 10);
+	if (s[0] < '0' || s[0] > '9' || *e || errno || q > 999999999999UL)
+		refuse("quota (megabytes)", s);
+	return q;
+}
+
+/* The line of a users entry with field number idx (0: address, 1: hash,
+ * 2: quota) replaced by val; missing fields before it are filled in. */
+static void
+replace_field(char *out, size_t max, char const *line, size_t len, unsigned int idx, char const *val)
+{
+	size_t i = 0, o = 0, fs = 0, fe = 0;
+	unsigned int f = 0;
+	int found = 0;
+
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	for (;;) {
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == len)
+			break;
+		fs = i;
+		while (i < len && line[i] != ' ' && line[i] != '\t')
+			i++;
+		fe = i;
+		if (f++ == idx) {
+			found = 1;
+			break;
+		}
+	}
+	if (found)
+		o = (size_t)snprintf(out, max, "%.*s%s%.*s\n", (int)fs, line, val,
+		    (int)(len - fe), line + fe);
+	else {
+		o = (size_t)snprintf(out, max, "%.*s", (int)len, line);
+		for (; f < idx && o < max; f++)
+			o += (size_t)snprintf(out + o, max - o, " %s", f == 1 ? "!" : "0");
+		if (o < max)
+			snprintf(out + o, max - o, " %s\n", val);
+	}
+}
+
+/* mailctl user quota ADDR [MB]: show the limit and the usage, or set
+ * the limit. */
+static int
+user_quota(struct mailctl *m, char const *a, int argc, char const *const *argv)
+{
+	struct users_entry u;
+	struct quota_usage use;
+	char md[PATH_MAX], line[ADDR_MAX + HASH_MAX + 4200];
+	char const *at = strrchr(a, '@');
+	struct mtable t;
+	int found;
+
+	if (argc == 1) {
+		unsigned long q = quota_arg(argv[0]);
+		if (m->sql) {
+			sqlctl_user_setquota(m, a, q);
+		} else {
+			size_t pos = 0, st, en, len;
+			char qs[32];
+			char *b;
+			mailctl_lock(m);
+			mtable_read(m, &t, "users", MTABLE_USERS);
+			if (!mtable_find(&t, a, &pos, &st, &en))
+				strerr_dief(RC_PERM, "no such user: ", a);
+			if (en - st + 32 >= sizeof line)
+				strerr_dief(RC_PERM, "the line of ", a, " is too long");
+			snprintf(qs, sizeof qs, "%lu", q);
+			replace_field(line, sizeof line, t.buf + st, en - st, 2, qs);
+			b = edited(&t, a, line, &len);
+			mtable_commit(m, &t, b, len);
+			free(b);
+			mtable_free(&t);
+		}
+		info("user", a, "quota changed");
+		return RC_OK;
+	}
+	if (argc)
+		dieusage();
+	if (m->sql)
+		found = sqlctl_user_get(m, a, &u);
+	else {
+		char val[HASH_MAX + 4200];
+		size_t pos = 0, st, en;
+		mtable_read(m, &t, "users", MTABLE_USERS);
+		found = mtable_find(&t, a, &pos, &st, &en);
+		if (found) {
+			/* the value as users.cdb holds it: the fields after the address */
+			size_t i = st;
+			while (i < en && t.buf[i] != ' ' && t.buf[i] != '\t')
+				i++;
+			while (en > i && (t.buf[en - 1] == '\n' || t.buf[en - 1] == '\r'))
+				en--;
+			snprintf(val, sizeof val, "%.*s", (int)(en - i), t.buf + i);
+			if (!users_parse(val, strlen(val), &u))
+				strerr_dief(RC_PERM, "the entry of ", a, " is malformed");
+		}
+		mtable_free(&t);
+	}
+	if (!found)
+		strerr_dief(RC_PERM, "no such user: ", a);
+	if (u.maildir[0])
+		snprintf(md, sizeof md, "%s", u.maildir);
+	else
+		snprintf(md, sizeof md, "%s/%s/%.*s", cfg_str("MAILROOT", "/data/mail"), at + 1,
+		    (int)(at - a), a);
+	if (!quota_read(md, &use))
+		strerr_diefusys(RC_TEMP, "read the usage of ", md);
+	printf("%s limit=%luM bytes=%lld messages=%lld", a, u.quota_mb, use.bytes, use.messages);
+	if (m->sql) {
+		long long b, n;
+		if (sqlctl_usage(m, a, &b, &n))
+			printf(" table_bytes=%lld table_messages=%lld", b, n);
+	}
+	printf(" maildir=%s\n", md);
+	return fflush(stdout) ? RC_TEMP : RC_OK;
+}
+
 static int
 cmd_user(struct mailctl *m, int argc, char const *const *argv)
 {
@@ -420,8 +556,12 @@ cmd_user(struct mailctl *m, int argc, char const *const *argv)
 	size_t len;
 
 	if (argc == 1 && !strcmp(argv[0], "list")) {
-		mtable_read(m, &t, "users", MTABLE_USERS);
-		each(&t, print_user, NULL);
+		if (m->sql)
+			sqlctl_user_list(m);
+		else {
+			mtable_read(m, &t, "users", MTABLE_USERS);
+			each(&t, print_user, NULL);
+		}
 		return fflush(stdout) ? RC_TEMP : RC_OK;
 	}
 	if (argc < 2)
@@ -429,21 +569,28 @@ cmd_user(struct mailctl *m, int argc, char const *const *argv)
 	if (!mailbox_ok(argv[1]))
 		refuse("address", argv[1]);
 	lower(a, argv[1], sizeof a);
+	if (!strcmp(argv[0], "quota"))
+		return user_quota(m, a, argc - 2, argv + 2);
 
 	if (!strcmp(argv[0], "add")) {
 		unsigned long q = 0;
 		pwopts_parse(&o, argc - 2, argv + 2, 1);
-		if (o.quota) {
-			char *e;
-			errno = 0;
-			q = strtoul(o.quota, &e, 10);
-			if (o.quota[0] < '0' || o.quota[0] > '9' || *e || errno || q > 999999999999UL)
-				refuse("quota (megabytes)", o.quota);
-		}
+		if (o.quota)
+			q = quota_arg(o.quota);
 		if (o.maildir && !maildir_ok(o.maildir))
 			refuse("maildir (an absolute path)", o.maildir);
 		mailctl_lock(m);
 		needlocal(m, strrchr(a, '@') + 1);
+		if (m->sql) {
+			struct users_entry u;
+			if (sqlctl_user_get(m, a, &u))
+				strerr_dief(RC_PERM, "user ", a, " already exists");
+			pwopts_hash(&o, hash, sizeof hash, 1);
+			sqlctl_user_add(m, a, hash, q, o.maildir);
+			info("user", a, "added");
+			explicit_bzero(hash, sizeof hash);
+			return RC_OK;
+		}
 		mtable_read(m, &t, "users", MTABLE_USERS);
 		if (has(&t, a))
 			strerr_dief(RC_PERM, "user ", a, " already exists");
@@ -458,6 +605,12 @@ cmd_user(struct mailctl *m, int argc, char const *const *argv)
 
 		pwopts_parse(&o, argc - 2, argv + 2, 0);
 		pwopts_hash(&o, hash, sizeof hash, 0);
+		if (m->sql) {
+			sqlctl_user_passwd(m, a, hash);
+			info("user", a, "password changed");
+			explicit_bzero(hash, sizeof hash);
+			return RC_OK;
+		}
 		mailctl_lock(m);
 		mtable_read(m, &t, "users", MTABLE_USERS);
 		if (!mtable_find(&t, a, &pos, &s, &e))
@@ -486,6 +639,11 @@ cmd_user(struct mailctl *m, int argc, char const *const *argv)
 		mtable_commit(m, &t, b, len);
 		info("user", a, "password changed");
 	} else if (!strcmp(argv[0], "del") && argc == 2) {
+		if (m->sql) {
+			sqlctl_user_del(m, a);
+			info("user", a, "deleted (the Maildir stays)");
+			return RC_OK;
+		}
 		mailctl_lock(m);
 		mtable_read(m, &t, "users", MTABLE_USERS);
 		b = edited(&t, a, NULL, &len);
@@ -561,8 +719,12 @@ cmd_alias(struct mailctl *m, int argc, char const *const *argv)
 	size_t len;
 
 	if (argc == 1 && !strcmp(argv[0], "list")) {
-		mtable_read(m, &t, "aliases", MTABLE_ALIASES);
-		each(&t, print_line, NULL);
+		if (m->sql)
+			sqlctl_alias_list(m);
+		else {
+			mtable_read(m, &t, "aliases", MTABLE_ALIASES);
+			each(&t, print_line, NULL);
+		}
 		return fflush(stdout) ? RC_TEMP : RC_OK;
 	}
 	if (argc < 2)
@@ -588,6 +750,25 @@ cmd_alias(struct mailctl *m, int argc, char const *const *argv)
 		line[o] = 0;
 		mailctl_lock(m);
 		needlocal(m, strrchr(a, '@') + 1);
+		if (m->sql) {
+			/* the forwarder table separates the targets with " | " */
+			static char targets[65536 * 2];
+			size_t k = 0;
+			for (char const *p = line + strlen(a) + 2; *p && *p != '\n'; p++) {
+				if (p[0] == ',' && p[1] == ' ') {
+					memcpy(targets + k, " | ", 3);
+					k += 3;
+					p++;
+				} else
+					targets[k++] = *p;
+			}
+			targets[k] = 0;
+			if (sqlctl_alias_exists(m, a))
+				strerr_dief(RC_PERM, "alias ", a, " already exists: delete it first");
+			sqlctl_alias_add(m, a, targets);
+			info("alias", a, "added");
+			return RC_OK;
+		}
 		mtable_read(m, &t, "aliases", MTABLE_ALIASES);
 		if (has(&t, a))
 			strerr_dief(RC_PERM, "alias ", a, " already exists: delete it first");
@@ -595,6 +776,11 @@ cmd_alias(struct mailctl *m, int argc, char const *const *argv)
 		mtable_commit(m, &t, b, len);
 		info("alias", a, "added");
 	} else if (!strcmp(argv[0], "del") && argc == 2) {
+		if (m->sql) {
+			sqlctl_alias_del(m, a);
+			info("alias", a, "deleted");
+			return RC_OK;
+		}
 		mailctl_lock(m);
 		mtable_read(m, &t, "aliases", MTABLE_ALIASES);
 		b = edited(&t, a, NULL, &len);
@@ -609,19 +795,63 @@ cmd_alias(struct mailctl *m, int argc, char const *const *argv)
 	return RC_OK;
 }
 
+/* mailctl pw [-s SCHEME] [-p PASSWORD]: print a hash the way doveadm pw
+ * does, "{SCHEME}hash". The password comes from -p (asked for), the
+ * terminal (twice) or one line of stdin. */
+static int
+cmd_pw(struct mailctl *m, int argc, char const *const *argv)
+{
+	char pw[MAILCTL_PASSWORD_MAX], hash[HASH_MAX], scheme[32];
+	char const *sch = "SHA512-CRYPT", *given = NULL;
+
+	(void)m;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-s") && i + 1 < argc)
+			sch = argv[++i];
+		else if (!strcmp(argv[i], "-p") && i + 1 < argc)
+			given = argv[++i];
+		else
+			dieusage();
+	}
+	if (strlen(sch) >= sizeof scheme)
+		refuse("password scheme", sch);
+	for (size_t i = 0; i <= strlen(sch); i++)
+		scheme[i] = sch[i] >= 'a' && sch[i] <= 'z' ? (char)(sch[i] - 'a' + 'A') : sch[i];
+	if (given) {
+		if (strlen(given) >= sizeof pw)
+			strerr_dief(RC_PERM, "the password is too long");
+		memcpy(pw, given, strlen(given) + 1);
+	} else if (isatty(0))
+		pwread_prompt(pw, sizeof pw);
+	else
+		pwread_stdin(pw, sizeof pw);
+	if (!pw[0])
+		strerr_dief(RC_PERM, "empty password");
+	if (!passwd_hash(hash, sizeof hash, pw, scheme)) {
+		explicit_bzero(pw, sizeof pw);
+		if (errno == EINVAL)
+			refuse("password scheme", sch);
+		strerr_diefusys(RC_TEMP, "hash the password");
+	}
+	explicit_bzero(pw, sizeof pw);
+	printf("{%s}%s\n", scheme, hash);
+	return fflush(stdout) ? RC_TEMP : RC_OK;
+}
+
 static struct {
 	char const *name;
 	int (*run)(struct mailctl *, int, char const *const *);
 } const commands[] = {
 	{ "alias", cmd_alias },
 	{ "domain", cmd_domain },
+	{ "pw", cmd_pw },
 	{ "user", cmd_user },
 };
 
 int
 main(int argc, char const *const *argv)
 {
-	struct mailctl m = { .etc = NULL, .lockfd = -1 };
+	struct mailctl m = { .etc = NULL, .lockfd = -1, .sql = NULL };
 
 	PROG = "mailctl";
 	argc--;
@@ -637,8 +867,10 @@ main(int argc, char const *const *argv)
 	}
 	if (!m.etc)
 		m.etc = cfg_str("CHAINMAIL_ETC", "/etc/chainmail");
-	if (argc < 2)
+	if (argc < 1 || (argc < 2 && strcmp(argv[0], "pw")))
 		dieusage();
+	if (sql_configured())
+		sqlctl_open(&m);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[0], commands[i].name))
 			return commands[i].run(&m, argc - 1, argv + 1);

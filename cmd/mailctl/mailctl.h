@@ -5,12 +5,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "users.h"
+
 #define MAILCTL_TABLE_MAX	(64UL << 20)	/* bytes of one text table */
 #define MAILCTL_PASSWORD_MAX	1024
 
 struct mailctl {
 	char const *etc;	/* the etc directory: -e, $CHAINMAIL_ETC */
 	int lockfd;		/* the directory, flock()ed while we edit */
+	struct sql *sql;	/* MYSQL_HOST set: users and aliases live there */
 };
 
 /* How the key of a line is found. */
@@ -56,5 +59,29 @@ void mailctl_lock(struct mailctl *);
  * terminal (echo off). An empty password is returned as "". */
 void pwread_stdin(char *pw, size_t max);
 void pwread_prompt(char *pw, size_t max);
+
+/* sqlctl.c: users and aliases in MariaDB (domains: host_list plus the
+ * domains of the database). These exit: 100 refused, 111 database error. */
+void sqlctl_open(struct mailctl *);
+int sqlctl_domain_islocal(struct mailctl const *, char const *domain);
+/* The database's domains that are not in hosts (NULL: all). */
+void sqlctl_domain_list(struct mailctl const *, struct mtable const *hosts);
+void sqlctl_domain_count(struct mailctl const *, char const *domain, unsigned long *users, unsigned long *aliases);
+/* 1 and *u filled when the user exists, else 0. */
+int sqlctl_user_get(struct mailctl const *, char const *addr, struct users_entry *u);
+/* maildir NULL: $MAILROOT/<domain>/<local> is written into the row. */
+void sqlctl_user_add(struct mailctl const *, char const *addr, char const *hash,
+    unsigned long quota, char const *maildir);
+void sqlctl_user_del(struct mailctl const *, char const *addr);
+void sqlctl_user_passwd(struct mailctl const *, char const *addr, char const *hash);
+void sqlctl_user_setquota(struct mailctl const *, char const *addr, unsigned long mb);
+void sqlctl_user_list(struct mailctl const *);
+/* The quota table's row: 1 found, 0 none. */
+int sqlctl_usage(struct mailctl const *, char const *addr, long long *bytes, long long *messages);
+int sqlctl_alias_exists(struct mailctl const *, char const *addr);
+/* targets: "drop", or "a@x | b@y" */
+void sqlctl_alias_add(struct mailctl const *, char const *addr, char const *targets);
+void sqlctl_alias_del(struct mailctl const *, char const *addr);
+void sqlctl_alias_list(struct mailctl const *);
 
 #endif
