@@ -242,10 +242,8 @@ readquery(struct sql *s, enum sql_query q, char *out, size_t max)
 	return 1;
 }
 
-/* Rewrite the placeholders of in into '?' (see the top of the file).
- * 1 ok, 0 bad query (s->err says why). */
-static int
-rewrite(struct sql *s, enum sql_query q, char const *in, char *out, size_t max)
+int
+sql_rewrite(struct sql *s, enum sql_query q, char const *in, char *out, size_t max)
 {
 	static char const letters[] = "undphqtabm";
 	size_t o = 0;
@@ -334,7 +332,7 @@ prepare(struct sql *s, enum sql_query q)
 	static char text[SQL_QUERY_MAX], sqltext[SQL_QUERY_MAX];
 	MYSQL_STMT *st;
 
-	if (!readquery(s, q, text, sizeof text) || !rewrite(s, q, text, sqltext, sizeof sqltext))
+	if (!readquery(s, q, text, sizeof text) || !sql_rewrite(s, q, text, sqltext, sizeof sqltext))
 		return 0;
 	st = mysql_stmt_init(s->db);
 	if (!st) {

@@ -94,6 +94,13 @@ typedef int sql_row_fn(void *arg, char const *const *col, size_t const *len, uns
  * SQL_VALUE_MAX (errno EMSGSIZE). */
 long sql_run(struct sql *, enum sql_query q, struct sql_args const *args, sql_row_fn *f, void *arg);
 
+/* The text of query q (in) as a prepared statement (out, size max):
+ * placeholders outside quotes become '?' (their letters recorded in
+ * s->argv[q], s->argc[q]), comments are removed, trailing blanks and ';'
+ * dropped. 1 ok, 0 a bad query (s->err says why: a '?', an unterminated
+ * quote or comment, too long, more than 16 placeholders, empty). */
+int sql_rewrite(struct sql *, enum sql_query q, char const *in, char *out, size_t max);
+
 /* The file name of q ("user.sql") and its built-in text. */
 char const *sql_query_name(enum sql_query q);
 char const *sql_query_default(enum sql_query q);

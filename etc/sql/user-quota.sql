@@ -1,0 +1,5 @@
+-- user-quota.sql: mailctl user quota ADDR MB.
+-- Placeholders (never quoted): %u address, %n local part, %d domain,
+-- %p password hash, %h home, %q quota, %t action, %a targets,
+-- %b bytes, %m messages; %% is a percent sign. See doc/sql.md.
+UPDATE users SET quota = %q WHERE name = %n AND domain = %d
