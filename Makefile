@@ -100,7 +100,7 @@ check: deps
 check-plain: all unit
 	CHAINMAIL_BIN=$(CURDIR)/bin CHAINMAIL_ROOT=$(CURDIR) \
 	  $(PROVE) -r t/ $(B)/t/
-	-@$(MAKE) -s fuzz-check
+	@$(MAKE) -s fuzz-check
 check-san:
 	$(MAKE) SAN=1 all unit
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
