@@ -9,7 +9,8 @@
 The server listens only on a Unix socket in its own temporary directory
 (--skip-networking); its data directory is made by mariadb-install-db.
 skip_unless_available(t) skips the whole file when mariadbd is missing,
-unless CI is set: then the missing server is a failure.
+unless CI is set: then the missing server is a failure; have_db(t) does
+the same for the rest of a file that tested the CDB backend first.
 """
 
 import os
@@ -55,6 +56,20 @@ def skip_unless_available(t):
         raise SystemExit(1)
     t.skip_all('MariaDB not installed (%s): apt-get install mariadb-server'
                % ' '.join(missing))
+
+
+def have_db(t):
+    """For a file whose later part needs the server: True when it is
+    installed; else one skipped test (or, under CI, a failed one)."""
+    if server_prog() and (find('mariadb-install-db') or find('mysql_install_db')) \
+            and (find('mariadb') or find('mysql')):
+        return True
+    if os.environ.get('CI'):
+        t.ok(False, 'MariaDB server installed (CI is set, so it must be)',
+             'apt-get install mariadb-server')
+        return False
+    t.skip('MariaDB not installed (apt-get install mariadb-server)', 1)
+    return False
 
 
 class MariaDB:
