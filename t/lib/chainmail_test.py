@@ -46,10 +46,26 @@ BIN = os.environ.get('CHAINMAIL_BIN') or os.path.join(ROOT, 'bin')
 SAN = bool(os.environ.get('CHAINMAIL_SAN'))
 HOSTNAME = 'mx.test.example'
 
-__all__ = ['ROOT', 'BIN', 'SAN', 'HOSTNAME', 'TAP', 'Instance', 'SMTPConn',
+__all__ = ['copy_shipped', 'ROOT', 'BIN', 'SAN', 'HOSTNAME', 'TAP', 'Instance', 'SMTPConn',
            'run', 'slow', 'free_port', 'wait_for', 'have_prog', 'bin_path',
            'read_file']
 
+
+
+def copy_shipped(name, dest):
+    """Copy etc/<name> as the project ships it: from git when the tree is
+    a checkout (an operator's edits to etc/, such as the README's
+    walk-through, must not change what this test sees), else the file."""
+    import subprocess
+    r = subprocess.run(['git', '-C', ROOT, 'show', 'HEAD:etc/' + name],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if os.path.isdir(dest):
+        dest = os.path.join(dest, name)
+    if r.returncode == 0:
+        with open(dest, 'wb') as f:
+            f.write(r.stdout)
+    else:
+        shutil.copy(os.path.join(ROOT, 'etc', name), dest)
 
 def slow(seconds):
     """A time limit, stretched under the sanitizer build."""

@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from chainmail_test import ROOT, run  # noqa: E402
+from chainmail_test import ROOT, run, copy_shipped  # noqa: E402
 
 
 def make(d):
@@ -62,7 +62,7 @@ def body(t, d):
 
     # the shipped tables compile, with only localhost
     for n in ('host_list', 'aliases', 'users'):
-        shutil.copy(os.path.join(ROOT, 'etc', n), d)
+        copy_shipped(n, d)
     rc, err = make(d)
     t.is_(rc, 0, 'the shipped tables compile')
     t.is_(dump(os.path.join(d, 'host_list.cdb')), {'localhost': ''}, 'shipped host_list: localhost only')
@@ -123,7 +123,8 @@ def body(t, d):
         ('aliases', 'a|b: c@example.org\n', 'aliases:1: not a valid address or @domain'),
         ('aliases', 'a@example.org: x@example.org\na@example.org: drop\n', 'aliases:2: duplicate entry'),
         ('routes', 'example.net\n', 'routes:1: expected: domain host'),
-        ('routes', 'example.net host name\n', 'routes:1: expected: domain host'),
+        ('routes', 'example.net host na!me\n', 'routes:1: not host[:port]: na!me'),
+        ('routes', 'example.net tls=verify\n', 'routes:1: no next hop'),
     ]
     for name, text, want in cases:
         cdb = os.path.join(d, name + '.cdb')

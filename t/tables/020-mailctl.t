@@ -13,7 +13,7 @@ import tempfile
 import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
-from chainmail_test import ROOT, bin_path, run, slow  # noqa: E402
+from chainmail_test import ROOT, bin_path, run, slow, copy_shipped  # noqa: E402
 
 
 def main(t):
@@ -43,7 +43,7 @@ def body(t, d):
     etc = os.path.join(d, 'etc')
     os.mkdir(etc)
     for n in ('Makefile', 'host_list', 'users', 'aliases'):
-        shutil.copy(os.path.join(ROOT, 'etc', n), etc)
+        copy_shipped(n, etc)
     env = {k: v for k, v in os.environ.items() if k not in ('CHAINMAIL_ETC', 'MAKEFLAGS', 'MFLAGS')}
 
     def mailctl(*args, stdin=b'', etcdir=etc, e=None):
