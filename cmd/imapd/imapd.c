@@ -1,0 +1,579 @@
+/* cmd/imapd/imapd.c: the pre-authentication half of the IMAP server
+ * (RFC 3501 "not authenticated" state), run unprivileged under a UCSPI
+ * server, possibly behind tlsd. It answers CAPABILITY, NOOP, LOGOUT, ID,
+ * STARTTLS, LOGIN and AUTHENTICATE PLAIN, never opens a mailbox, and on
+ * a login runs the checkpassword program of its argv (authcheck
+ * imapd-mbox) with the credentials on fd 3. The mailbox half says "+" on
+ * the hand-off socket when it has the client, takes over the commands
+ * read ahead, and sends the tagged OK itself. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include <skalibs/tai.h>
+#include <skalibs/types.h>
+
+#include "base64.h"
+#include "cfg.h"
+#include "imapio.h"
+#include "imapparse.h"
+#include "log.h"
+#include "rc.h"
+#include "ucspitls.h"
+
+#define USAGE "imapd [ -v verbosity ] prog [ args... ]"
+#define dieusage() strerr_dieusage(RC_PERM, USAGE)
+
+#define LOGIN_TIMEOUT	180	/* seconds without a command ; IMAPD_LOGIN_TIMEOUT */
+#define ERRORS_MAX	20	/* bad commands before BYE ; IMAPD_MAXERRORS */
+#define AUTHFAIL_MAX	3	/* failed logins before BYE ; IMAPD_MAXAUTHFAIL */
+#define AUTHCMDS_MAX	50	/* commands before a login ; IMAPD_AUTHCOMMANDS */
+#define PREAUTH_BUDGET	8192	/* bytes of one command before a login */
+#define USER_MAX	256	/* an address */
+#define PASS_MAX	512
+#define SASL_LINE_MAX	2048	/* an AUTHENTICATE response line */
+#define STARTTLS_TIMEOUT 60
+#define HANDOFF_FD	5	/* the child's end of the hand-off socket */
+
+struct imapd {
+	unsigned int verbosity;
+	char const *const *prog;
+	unsigned long timeout;
+	unsigned long maxerrors;
+	unsigned long maxauthfail;
+	unsigned long maxcmds;
+	int plainok;		/* IMAP_PLAINTEXT_LOGIN, or a loopback client */
+	char const *remoteip;
+	char sessionid[32];
+
+	struct ucspitls tls;
+	struct imapio io;
+	struct imap_parser p;
+
+	unsigned long errors;
+	unsigned long authfails;
+	unsigned long commands;
+	char user[USER_MAX + 1];
+	char sasl[SASL_LINE_MAX + 1];
+};
+
+static void
+bye(struct imapd *s, char const *event, int rc)
+{
+	imapio_flush(&s->io);
+	if (s->verbosity) {
+		char n[64];
+		snprintf(n, sizeof n, " errors=%lu authfails=%lu", s->errors, s->authfails);
+		strerr_warni("session=", s->sessionid, " event=", event, n);
+	}
+	_exit(rc);
+}
+
+static void
+flush(struct imapd *s)
+{
+	if (!imapio_flush(&s->io)) {
+		if (s->verbosity)
+			strerr_warnwu1sys("write to client");
+		_exit(RC_CLIENT);
+	}
+}
+
+/* One response line, CRLF added. */
+static void
+say(struct imapd *s, char const *a, char const *b, char const *c)
+{
+	imapio_puts(&s->io, a);
+	if (b)
+		imapio_puts(&s->io, b);
+	if (c)
+		imapio_puts(&s->io, c);
+	imapio_put(&s->io, "\r\n", 2);
+	if (s->verbosity >= 2) {
+		char line[512], esc[LOG_ESC_MAX * 4 + 1];
+		snprintf(line, sizeof line, "%s%s%s", a, b ? b : "", c ? c : "");
+		log_esc(esc, sizeof esc, line, strlen(line));
+		strerr_warni4x("session=", s->sessionid, " reply=", esc);
+	}
+}
+
+static void
+tagged(struct imapd *s, char const *status, char const *text)
+{
+	char head[IMAP_TAG_MAX + 16];
+
+	snprintf(head, sizeof head, "%s %s ", s->p.tag[0] ? s->p.tag : "*", status);
+	say(s, head, text, 0);
+}
+
+/* A client error (BAD): after too many, the end. */
+static void
+bad(struct imapd *s, char const *text)
+{
+	tagged(s, "BAD", text);
+	if (++s->errors >= s->maxerrors) {
+		say(s, "* BYE Too many errors", 0, 0);
+		bye(s, "toomanyerrors", RC_CLIENT);
+	}
+}
+
+static char const *
+capabilities(struct imapd *s)
+{
+	static char buf[256];
+
+	snprintf(buf, sizeof buf, "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE%s%s",
+	    ucspitls_available(&s->tls) ? " STARTTLS" : "",
+	    s->plainok || s->tls.active ? " AUTH=PLAIN" : " LOGINDISABLED");
+	return buf;
+}
+
+static int
+loopback(char const *ip)
+{
+	return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
+}
+
+/* Give the client to the mailbox half: never returns. */
+static void
+handedoff(struct imapd *s, pid_t pid, char const *mech)
+{
+	int wstat, nul;
+
+	nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		if (nul > 1)
+			close(nul);
+	}
+	if (s->verbosity) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		log_esc(esc, sizeof esc, s->user, strlen(s->user));
+		strerr_warni("session=", s->sessionid, " event=login user=\"", esc, "\" mech=", mech,
+		    s->tls.active ? " tls=1" : " tls=0");
+	}
+	while (waitpid(pid, &wstat, 0) < 0)
+		if (errno != EINTR)
+			_exit(RC_TEMP);
+	_exit(WIFEXITED(wstat) ? WEXITSTATUS(wstat) : RC_TEMP);
+}
+
+/* Run the checkpassword program: 1 bad login, RC_TEMP temporary; on
+ * success the child has the session and this does not return. */
+static int
+check(struct imapd *s, char const *pass, size_t plen, char const *mech)
+{
+	int p[2], sp[2], wstat;
+	size_t ulen = strlen(s->user);
+	pid_t pid;
+	ssize_t r;
+	char c;
+
+	flush(s);
+	if (pipecoe(p) < 0)
+		return RC_TEMP;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return RC_TEMP;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		close(sp[0]);
+		close(sp[1]);
+		return RC_TEMP;
+	}
+	if (!pid) {
+		char fd[16];
+		int a = fcntl(p[0], F_DUPFD, 10), b = fcntl(sp[1], F_DUPFD, 10);
+		if (a < 0 || b < 0 || dup2(a, 3) < 0 || dup2(b, HANDOFF_FD) < 0)
+			_exit(RC_TEMP);
+		close(a);
+		close(b);
+		snprintf(fd, sizeof fd, "%d", HANDOFF_FD);
+		if (setenv("IMAPD_HANDOFF_FD", fd, 1) < 0 ||
+		    setenv("IMAPD_SESSION", s->sessionid, 1) < 0 ||
+		    setenv("IMAPD_TAG", s->p.tag, 1) < 0 ||
+		    setenv("IMAPD_TLS", s->tls.active ? "1" : "0", 1) < 0)
+			_exit(RC_TEMP);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(s->prog[0], (char *const *)s->prog);
+		strerr_warnwu2sys("exec ", s->prog[0]);
+		_exit(RC_TEMP);
+	}
+	close(p[0]);
+	close(sp[1]);
+	/* the credentials fit in a pipe buffer, the input read ahead (at
+	 * most our input buffer) in the socket's: neither write blocks */
+	if (allwrite(p[1], s->user, ulen) < ulen || allwrite(p[1], "", 1) < 1 ||
+	    allwrite(p[1], pass, plen) < plen || allwrite(p[1], "\0", 2) < 2)
+		strerr_warnwu1sys("write the credentials");
+	close(p[1]);
+	if (s->io.inlen > s->io.inpos &&
+	    allwrite(sp[0], s->io.in + s->io.inpos, s->io.inlen - s->io.inpos) <
+	    s->io.inlen - s->io.inpos)
+		strerr_warnwu1sys("pass on the pipelined commands");
+	shutdown(sp[0], SHUT_WR);
+	do
+		r = read(sp[0], &c, 1);
+	while (r < 0 && errno == EINTR);
+	close(sp[0]);
+	if (r == 1)
+		handedoff(s, pid, mech);
+	while (waitpid(pid, &wstat, 0) < 0)
+		if (errno != EINTR)
+			return RC_TEMP;
+	if (WIFEXITED(wstat) && WEXITSTATUS(wstat) == 0)
+		handedoff(s, pid, mech);	/* a program that is not imapd-mbox */
+	if (WIFEXITED(wstat) && WEXITSTATUS(wstat) == 1)
+		return 1;
+	strerr_warnw2x("checkpassword program failed: ",
+	    WIFEXITED(wstat) ? "non-zero exit" : "killed by a signal");
+	return RC_TEMP;
+}
+
+static void
+login(struct imapd *s, char const *user, size_t ulen, char const *pass, size_t plen,
+    char const *mech)
+{
+	int r;
+
+	if (!ulen || ulen > USER_MAX || plen > PASS_MAX || memchr(user, 0, ulen) ||
+	    memchr(pass, 0, plen)) {
+		s->user[0] = 0;
+		r = 1;
+	} else {
+		memcpy(s->user, user, ulen);
+		s->user[ulen] = 0;
+		r = check(s, pass, plen, mech);
+	}
+	if (s->verbosity) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		log_esc(esc, sizeof esc, s->user, strlen(s->user));
+		strerr_warni("session=", s->sessionid, " event=auth ip=", s->remoteip, " user=\"", esc,
+		    "\" mech=", mech, " result=", r == 1 ? "fail" : "tempfail");
+	}
+	s->user[0] = 0;
+	if (r == RC_TEMP) {
+		tagged(s, "NO", "[UNAVAILABLE] Temporary authentication failure, try again later");
+		return;
+	}
+	if (++s->authfails >= s->maxauthfail) {
+		tagged(s, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
+		say(s, "* BYE Too many failed logins", 0, 0);
+		bye(s, "toomanyauthfails", RC_CLIENT);
+	}
+	tagged(s, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
+}
+
+static int
+loginok(struct imapd *s)
+{
+	if (s->plainok || s->tls.active)
+		return 1;
+	tagged(s, "NO", "[PRIVACYREQUIRED] Plaintext login is disabled: use STARTTLS");
+	return 0;
+}
+
+static void
+do_login(struct imapd *s)
+{
+	char const *u, *pw;
+	size_t ul, pl;
+
+	if (s->p.nargs != 4 || !imap_arg_astring(&s->p, &s->p.args[2], &u, &ul) ||
+	    !imap_arg_astring(&s->p, &s->p.args[3], &pw, &pl)) {
+		bad(s, "Syntax: LOGIN user password");
+		return;
+	}
+	if (!loginok(s))
+		return;
+	login(s, u, ul, pw, pl, "LOGIN");
+}
+
+/* AUTHENTICATE PLAIN [initial-response] (RFC 4959 SASL-IR, RFC 4616). */
+static void
+do_authenticate(struct imapd *s)
+{
+	char buf[USER_MAX + PASS_MAX + USER_MAX + 3];
+	char const *ir, *z1, *z2;
+	size_t irlen, n, ulen;
+
+	if (s->p.nargs < 3 || s->p.nargs > 4 || s->p.args[2].type != IMAP_ARG_ATOM ||
+	    (s->p.nargs == 4 && s->p.args[3].type != IMAP_ARG_ATOM)) {
+		bad(s, "Syntax: AUTHENTICATE mechanism [initial-response]");
+		return;
+	}
+	if (!imap_arg_isatom(&s->p, &s->p.args[2], "PLAIN")) {
+		tagged(s, "NO", "Unsupported authentication mechanism");
+		return;
+	}
+	if (!loginok(s))
+		return;
+	if (s->p.nargs == 4) {
+		ir = imap_arg_str(&s->p, &s->p.args[3]);
+		irlen = s->p.args[3].len;
+	} else {
+		long l;
+		say(s, "+ ", 0, 0);
+		flush(s);
+		l = imapio_getline(&s->io, s->sasl, sizeof s->sasl);
+		if (l < 0) {
+			if (errno == ERANGE) {
+				bad(s, "Authentication line too long");
+				return;
+			}
+			if (errno == ETIMEDOUT) {
+				say(s, "* BYE Autologout: idle for too long", 0, 0);
+				bye(s, "timeout", RC_CLIENT);
+			}
+			bye(s, "eof", RC_CLIENT);
+		}
+		ir = s->sasl;
+		irlen = (size_t)l;
+		if (irlen == 1 && ir[0] == '*') {
+			bad(s, "Authentication cancelled");
+			return;
+		}
+	}
+	if (irlen == 1 && ir[0] == '=')
+		n = 0;
+	else
+		n = base64_decode(buf, sizeof buf, ir, irlen);
+	explicit_bzero(s->sasl, sizeof s->sasl);
+	if (n == (size_t)-1) {
+		bad(s, "Invalid base64 data");
+		return;
+	}
+	/* authzid \0 authcid \0 passwd; an authzid must be the authcid */
+	z1 = memchr(buf, 0, n);
+	z2 = z1 ? memchr(z1 + 1, 0, n - (size_t)(z1 + 1 - buf)) : 0;
+	ulen = z2 ? (size_t)(z2 - z1 - 1) : 0;
+	if (!z2 || (z1 != buf && ((size_t)(z1 - buf) != ulen || memcmp(buf, z1 + 1, ulen))))
+		login(s, "", 0, "", 0, "PLAIN");
+	else
+		login(s, z1 + 1, ulen, z2 + 1, n - (size_t)(z2 + 1 - buf), "PLAIN");
+	explicit_bzero(buf, sizeof buf);
+}
+
+static void
+do_starttls(struct imapd *s)
+{
+	tain d;
+
+	if (s->p.nargs != 2) {
+		bad(s, "Syntax: STARTTLS");
+		return;
+	}
+	if (s->tls.active) {
+		bad(s, "TLS is already active");
+		return;
+	}
+	if (!ucspitls_available(&s->tls)) {
+		bad(s, "STARTTLS is not available");
+		return;
+	}
+	tagged(s, "OK", "Begin TLS negotiation now");
+	flush(s);
+	tain_now_g();
+	tain_addsec_g(&d, STARTTLS_TIMEOUT);
+	if (!ucspitls_start(&s->tls, &d)) {
+		if (s->verbosity)
+			strerr_warnwu1sys("start TLS");
+		_exit(RC_CLIENT);
+	}
+	/* CVE-2011-0411: nothing read before the handshake is used */
+	imapio_init(&s->io, 0, 1, (unsigned int)s->timeout);
+	imap_parser_init(&s->p, PREAUTH_BUDGET);
+	if (s->verbosity)
+		strerr_warni("session=", s->sessionid, " event=starttls protocol=", s->tls.protocol,
+		    " cipher=", s->tls.cipher);
+}
+
+static void
+do_id(struct imapd *s)
+{
+	if (s->p.nargs != 3 || (s->p.args[2].type != IMAP_ARG_LIST &&
+	    !imap_arg_isatom(&s->p, &s->p.args[2], "NIL"))) {
+		bad(s, "Syntax: ID ( field value ... ) or ID NIL");
+		return;
+	}
+	say(s, "* ID (\"name\" \"chainmail\" \"vendor\" \"chainmail\")", 0, 0);
+	tagged(s, "OK", "ID completed");
+}
+
+static void
+command(struct imapd *s)
+{
+	struct imap_parser *p = &s->p;
+	char const *cmd = imap_arg_str(p, &p->args[1]);
+
+	if (s->verbosity >= 2) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		/* the command name only: arguments may be credentials */
+		log_esc(esc, sizeof esc, cmd, strlen(cmd));
+		strerr_warni("session=", s->sessionid, " command=", esc);
+	}
+	if (++s->commands > s->maxcmds) {
+		say(s, "* BYE Too many commands without a login", 0, 0);
+		bye(s, "toomanycommands", RC_CLIENT);
+	}
+	if (!strcasecmp(cmd, "CAPABILITY")) {
+		if (p->nargs != 2) {
+			bad(s, "Syntax: CAPABILITY");
+			return;
+		}
+		say(s, "* CAPABILITY ", capabilities(s), 0);
+		tagged(s, "OK", "CAPABILITY completed");
+	} else if (!strcasecmp(cmd, "NOOP")) {
+		tagged(s, "OK", "NOOP completed");
+	} else if (!strcasecmp(cmd, "LOGOUT")) {
+		say(s, "* BYE Logging out", 0, 0);
+		tagged(s, "OK", "LOGOUT completed");
+		bye(s, "logout", RC_OK);
+	} else if (!strcasecmp(cmd, "STARTTLS")) {
+		do_starttls(s);
+	} else if (!strcasecmp(cmd, "LOGIN")) {
+		do_login(s);
+	} else if (!strcasecmp(cmd, "AUTHENTICATE")) {
+		do_authenticate(s);
+	} else if (!strcasecmp(cmd, "ID")) {
+		do_id(s);
+	} else if (!strcasecmp(cmd, "SELECT") || !strcasecmp(cmd, "EXAMINE") ||
+	    !strcasecmp(cmd, "LIST") || !strcasecmp(cmd, "STATUS") ||
+	    !strcasecmp(cmd, "APPEND") || !strcasecmp(cmd, "ENABLE") ||
+	    !strcasecmp(cmd, "CREATE") || !strcasecmp(cmd, "LSUB")) {
+		bad(s, "Log in first");
+	} else
+		bad(s, "Unknown command");
+}
+
+static void
+session(struct imapd *s)
+{
+	struct imap_parser *p = &s->p;
+
+	for (;;) {
+		size_t used;
+		int r;
+
+		if (s->io.inpos == s->io.inlen) {
+			int n;
+			flush(s);
+			n = imapio_fill(&s->io, -1);
+			if (n < 0 && errno == ETIMEDOUT) {
+				say(s, "* BYE Autologout: idle for too long", 0, 0);
+				bye(s, "timeout", RC_CLIENT);
+			}
+			if (n <= 0)
+				bye(s, "eof", RC_CLIENT);
+		}
+		r = imap_parser_feed(p, s->io.in + s->io.inpos, s->io.inlen - s->io.inpos, &used);
+		s->io.inpos += used;
+		switch (r) {
+		case IMAP_PARSE_DONE:
+			command(s);
+			break;
+		case IMAP_PARSE_LITERAL:
+			if (!imap_parser_literal_accept(p)) {
+				tagged(s, "BAD", p->err);
+				if (p->fatal) {
+					say(s, "* BYE Literal too big", 0, 0);
+					bye(s, "literaltoobig", RC_CLIENT);
+				}
+				break;
+			}
+			if (p->litsync) {
+				say(s, "+ OK", 0, 0);
+				flush(s);
+			}
+			break;
+		case IMAP_PARSE_ERROR:
+			if (p->fatal) {
+				say(s, "* BYE ", p->err, 0);
+				bye(s, "protocolerror", RC_CLIENT);
+			}
+			bad(s, p->err);
+			break;
+		}
+	}
+}
+
+static void
+settings(struct imapd *s)
+{
+	char const *v;
+
+	if (!cfg_ulong("IMAPD_LOGIN_TIMEOUT", LOGIN_TIMEOUT, &s->timeout) || !s->timeout ||
+	    s->timeout > 86400)
+		strerr_dieinvalid(RC_PERM, "IMAPD_LOGIN_TIMEOUT");
+	if (!cfg_ulong("IMAPD_MAXERRORS", ERRORS_MAX, &s->maxerrors) || !s->maxerrors)
+		strerr_dieinvalid(RC_PERM, "IMAPD_MAXERRORS");
+	if (!cfg_ulong("IMAPD_MAXAUTHFAIL", AUTHFAIL_MAX, &s->maxauthfail) || !s->maxauthfail)
+		strerr_dieinvalid(RC_PERM, "IMAPD_MAXAUTHFAIL");
+	if (!cfg_ulong("IMAPD_AUTHCOMMANDS", AUTHCMDS_MAX, &s->maxcmds) || !s->maxcmds)
+		strerr_dieinvalid(RC_PERM, "IMAPD_AUTHCOMMANDS");
+	v = getenv("PROTO");
+	if (v && strlen(v) < 16) {
+		char name[32];
+		snprintf(name, sizeof name, "%sREMOTEIP", v);
+		s->remoteip = getenv(name);
+	}
+	if (!s->remoteip)
+		s->remoteip = cfg_str("TCPREMOTEIP", "unknown");
+	v = cfg_str("IMAP_PLAINTEXT_LOGIN", 0);
+	s->plainok = loopback(s->remoteip) || (v && strcmp(v, "0") && strcasecmp(v, "no"));
+}
+
+int
+main(int argc, char const *const *argv)
+{
+	static struct imapd s;
+	subgetopt l = SUBGETOPT_ZERO;
+	struct timeval tv;
+
+	PROG = "imapd";
+	s.verbosity = 1;
+	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
+		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
+			dieusage();
+	argc -= l.ind;
+	argv += l.ind;
+	if (argc < 1)
+		dieusage();
+	s.prog = argv;
+	if (!geteuid())
+		strerr_dief1x(RC_PERM, "refusing to run as root");
+	settings(&s);
+	signal(SIGPIPE, SIG_IGN);
+	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
+		strerr_diefu1sys(RC_TEMP, "set the socket non-blocking");
+	gettimeofday(&tv, 0);
+	snprintf(s.sessionid, sizeof s.sessionid, "%08lx%05lx%04x",
+	    (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned int)getpid() & 0xffff);
+	ucspitls_init(&s.tls);
+	tain_now_set_stopwatch_g();
+	imapio_init(&s.io, 0, 1, (unsigned int)s.timeout);
+	imap_parser_init(&s.p, PREAUTH_BUDGET);
+	if (s.verbosity)
+		strerr_warni("session=", s.sessionid, " event=connect ip=", s.remoteip,
+		    s.tls.active ? " tls=1" : " tls=0");
+	say(&s, "* OK [CAPABILITY ", capabilities(&s), "] chainmail IMAP ready");
+	session(&s);
+	return RC_OK;
+}

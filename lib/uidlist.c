@@ -1,0 +1,806 @@
+/* lib/uidlist.c: UIDs of a Maildir folder and the scan of its files
+ * (see uidlist.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "uidlist.h"
+
+#define UIDLIST_MAXBYTES (256UL << 20)	/* a list larger than this is damaged */
+
+/* ---------------------------------------------------------------- names */
+
+size_t
+md_uniquelen(char const *file)
+{
+	size_t n = 0;
+
+	while (file[n] && file[n] != ',' && file[n] != ':')
+		n++;
+	return n;
+}
+
+static unsigned char
+letterflag(char c)
+{
+	switch (c) {
+	case 'S': return MF_SEEN;
+	case 'R': return MF_ANSWERED;
+	case 'F': return MF_FLAGGED;
+	case 'T': return MF_DELETED;
+	case 'D': return MF_DRAFT;
+	}
+	return 0;
+}
+
+unsigned char
+md_flags(char const *file)
+{
+	char const *p = strstr(file, ":2,");
+	unsigned char f = 0;
+
+	if (!p)
+		return 0;
+	for (p += 3; *p; p++)
+		f |= letterflag(*p);
+	return f;
+}
+
+int
+md_setflags(char *dst, size_t max, char const *file, unsigned char flags)
+{
+	char const *colon = strchr(file, ':');
+	size_t blen = colon ? (size_t)(colon - file) : strlen(file), n;
+	char letters[64];
+	size_t nl = 0;
+	unsigned int c;
+
+	/* the letters kept (sorted as ASCII), ours among them */
+	for (c = 0x21; c < 0x7f; c++) {
+		int has;
+		if (letterflag((char)c))
+			has = (flags & letterflag((char)c)) != 0;
+		else
+			has = colon && !strncmp(colon, ":2,", 3) && strchr(colon + 3, (int)c);
+		if (has) {
+			if (nl + 1 >= sizeof letters)
+				return 0;
+			letters[nl++] = (char)c;
+		}
+	}
+	n = blen + 3 + nl;
+	if (n + 1 > max)
+		return 0;
+	memmove(dst, file, blen);
+	memcpy(dst + blen, ":2,", 3);
+	memcpy(dst + blen + 3, letters, nl);
+	dst[n] = 0;
+	return 1;
+}
+
+/* ---------------------------------------------------------------- scan */
+
+static int
+pool_add(char **pool, size_t *plen, size_t *pcap, char const *s, size_t n, size_t *off)
+{
+	if (n + 1 > *pcap - *plen) {
+		size_t cap = *pcap ? *pcap : 4096;
+		char *p;
+		while (n + 1 > cap - *plen) {
+			if (cap > ((size_t)-1) / 2)
+				return errno = ENOMEM, 0;
+			cap *= 2;
+		}
+		p = realloc(*pool, cap);
+		if (!p)
+			return 0;
+		*pool = p;
+		*pcap = cap;
+	}
+	memcpy(*pool + *plen, s, n);
+	(*pool)[*plen + n] = 0;
+	*off = *plen;
+	*plen += n + 1;
+	return 1;
+}
+
+static int
+grow(void **a, size_t *cap, size_t n, size_t size)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return 1;
+	c = *cap ? *cap * 2 : 256;
+	if (c > ((size_t)-1) / size)
+		return errno = ENOMEM, 0;
+	p = realloc(*a, c * size);
+	if (!p)
+		return 0;
+	*a = p;
+	*cap = c;
+	return 1;
+}
+
+static int
+readsub(struct mdscan *s, char const *dir, char const *sub)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dh;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, sub) >= sizeof path)
+		return errno = ENAMETOOLONG, 0;
+	dh = opendir(path);
+	if (!dh)
+		return errno == ENOENT;
+	while ((errno = 0, d = readdir(dh))) {
+		char name[NAME_MAX + 8];
+		size_t len = strlen(d->d_name);
+		struct mdent *e;
+		if (d->d_name[0] == '.' || len > NAME_MAX)
+			continue;
+		if (!grow((void **)&s->e, &s->cap, s->n, sizeof *s->e))
+			goto fail;
+		memcpy(name, sub, 3);
+		name[3] = '/';
+		memcpy(name + 4, d->d_name, len + 1);
+		e = &s->e[s->n];
+		if (!pool_add(&s->pool, &s->plen, &s->pcap, name, len + 4, &e->name))
+			goto fail;
+		e->ulen = md_uniquelen(d->d_name);
+		e->flags = sub[0] == 'c' ? md_flags(d->d_name) : 0;
+		if (!e->ulen)
+			continue;
+		s->n++;
+	}
+	if (errno)
+		goto fail;
+	closedir(dh);
+	return 1;
+fail:
+	{
+		int e = errno;
+		closedir(dh);
+		errno = e;
+	}
+	return 0;
+}
+
+static char const *sortpool;
+
+static int
+cmpent(void const *a, void const *b)
+{
+	struct mdent const *x = a, *y = b;
+	size_t n = x->ulen < y->ulen ? x->ulen : y->ulen;
+	int c = memcmp(sortpool + x->name + 4, sortpool + y->name + 4, n);
+
+	if (c)
+		return c;
+	if (x->ulen != y->ulen)
+		return x->ulen < y->ulen ? -1 : 1;
+	/* the same message in new/ and cur/: cur/ first */
+	return sortpool[x->name] == sortpool[y->name] ? 0 : sortpool[x->name] == 'c' ? -1 : 1;
+}
+
+int
+mdscan_read(struct mdscan *s, char const *dir)
+{
+	size_t k = 0;
+
+	s->n = 0;
+	s->plen = 0;
+	if (!readsub(s, dir, "new") || !readsub(s, dir, "cur"))
+		return 0;
+	sortpool = s->pool;
+	qsort(s->e, s->n, sizeof *s->e, cmpent);
+	for (size_t i = 0; i < s->n; i++) {
+		if (k && s->e[i].ulen == s->e[k - 1].ulen &&
+		    !memcmp(s->pool + s->e[i].name + 4, s->pool + s->e[k - 1].name + 4, s->e[i].ulen))
+			continue;
+		s->e[k++] = s->e[i];
+	}
+	s->n = k;
+	return 1;
+}
+
+void
+mdscan_free(struct mdscan *s)
+{
+	free(s->e);
+	free(s->pool);
+	s->e = 0;
+	s->pool = 0;
+	s->n = s->cap = s->plen = s->pcap = 0;
+}
+
+static int
+cmpname(char const *a, size_t alen, char const *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen == blen ? 0 : alen < blen ? -1 : 1;
+}
+
+long
+mdscan_find(struct mdscan const *s, char const *unique, size_t ulen)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmpname(unique, ulen, s->pool + s->e[mid].name + 4, s->e[mid].ulen);
+		if (!c)
+			return (long)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- the list */
+
+void
+uidlist_free(struct uidlist *l)
+{
+	free(l->r);
+	free(l->byname);
+	free(l->pool);
+	memset(l, 0, sizeof *l);
+}
+
+static void
+clear(struct uidlist *l)
+{
+	l->validity = 0;
+	l->next = 1;
+	l->n = 0;
+	l->plen = 0;
+	l->ino = l->size = l->mtime = 0;
+}
+
+static struct uidlist const *sortlist;
+
+static int
+cmpbyname(void const *a, void const *b)
+{
+	struct uidrec const *x = &sortlist->r[*(size_t const *)a];
+	struct uidrec const *y = &sortlist->r[*(size_t const *)b];
+
+	return cmpname(sortlist->pool + x->unique, x->ulen, sortlist->pool + y->unique, y->ulen);
+}
+
+static int
+index_names(struct uidlist *l)
+{
+	size_t *p = realloc(l->byname, (l->n ? l->n : 1) * sizeof *p);
+
+	if (!p)
+		return 0;
+	l->byname = p;
+	for (size_t i = 0; i < l->n; i++)
+		p[i] = i;
+	sortlist = l;
+	qsort(p, l->n, sizeof *p, cmpbyname);
+	return 1;
+}
+
+unsigned long
+uidlist_find(struct uidlist const *l, char const *unique, size_t ulen)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct uidrec const *r = &l->r[l->byname[mid]];
+		int c = cmpname(unique, ulen, l->pool + r->unique, r->ulen);
+		if (!c)
+			return r->uid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+static int
+addrec(struct uidlist *l, unsigned long uid, char const *unique, size_t ulen)
+{
+	struct uidrec *r;
+
+	if (!grow((void **)&l->r, &l->cap, l->n, sizeof *l->r))
+		return 0;
+	r = &l->r[l->n];
+	if (!pool_add(&l->pool, &l->plen, &l->pcap, unique, ulen, &r->unique))
+		return 0;
+	r->uid = uid;
+	r->ulen = ulen;
+	l->n++;
+	return 1;
+}
+
+static int
+number(char const **p, char const *end, unsigned long *out)
+{
+	unsigned long long v = 0;
+	char const *s = *p;
+
+	if (s >= end || *s < '0' || *s > '9')
+		return 0;
+	while (s < end && *s >= '0' && *s <= '9') {
+		v = v * 10 + (unsigned long long)(*s++ - '0');
+		if (v > 4294967295ULL)
+			return 0;
+	}
+	*out = (unsigned long)v;
+	*p = s;
+	return 1;
+}
+
+static int
+parse(struct uidlist *l, char const *buf, size_t len)
+{
+	char const *p = buf, *end = buf + len, *eol;
+	static char const head[] = "chainmail-uidlist 1 V";
+	unsigned long last = 0;
+
+	if (len < sizeof head - 1 || memcmp(buf, head, sizeof head - 1))
+		return 0;
+	p += sizeof head - 1;
+	if (!number(&p, end, &l->validity) || !l->validity || p + 2 > end ||
+	    memcmp(p, " N", 2))
+		return 0;
+	p += 2;
+	if (!number(&p, end, &l->next) || !l->next)
+		return 0;
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		return 0;
+	for (p = eol + 1; p < end; p = eol + 1) {
+		unsigned long uid;
+		char const *u, *ue;
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			return 0;
+		if (!number(&p, eol, &uid) || uid <= last || uid >= l->next || *p != ' ')
+			return 0;
+		u = ++p;
+		for (ue = u; ue < eol && *ue != ' '; ue++)
+			;
+		if (ue == u || md_uniquelen(u) < (size_t)(ue - u))
+			return 0;
+		if (!addrec(l, uid, u, (size_t)(ue - u)))
+			return -1;
+		last = uid;
+	}
+	return 1;
+}
+
+int
+uidlist_read(struct uidlist *l, char const *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd, r;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/" UIDLIST_FILE, dir) >= sizeof path)
+		return errno = ENAMETOOLONG, -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return -1;
+		clear(l);
+		return 0;
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (l->validity && l->ino == (unsigned long long)st.st_ino &&
+	    l->size == (unsigned long long)st.st_size &&
+	    l->mtime == (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
+	    (unsigned long long)st.st_mtim.tv_nsec) {
+		close(fd);
+		return 1;
+	}
+	clear(l);
+	if ((unsigned long long)st.st_size > UIDLIST_MAXBYTES) {
+		close(fd);
+		return errno = EINVAL, 0;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(buf);
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (!n)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	r = parse(l, buf, got);
+	free(buf);
+	if (r < 0) {
+		clear(l);
+		return -1;
+	}
+	if (!r) {
+		clear(l);
+		return errno = EINVAL, 0;
+	}
+	if (!index_names(l)) {
+		clear(l);
+		return -1;
+	}
+	l->ino = (unsigned long long)st.st_ino;
+	l->size = (unsigned long long)st.st_size;
+	l->mtime = (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
+	    (unsigned long long)st.st_mtim.tv_nsec;
+	return 1;
+}
+
+static int
+lock(char const *dir)
+{
+	char path[PATH_MAX];
+	struct flock fl;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/" UIDLIST_LOCK, dir) >= sizeof path)
+		return errno = ENAMETOOLONG, -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	for (int i = 0; i < UIDLIST_LOCK_WAIT * 100; i++) {
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return fd;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			break;
+		{
+			struct timespec ts = { 0, 10000000 };
+			nanosleep(&ts, 0);
+		}
+	}
+	{
+		int e = errno == EAGAIN || errno == EACCES ? ETIMEDOUT : errno;
+		close(fd);
+		errno = e;
+	}
+	return -1;
+}
+
+static void
+unlock(int fd)
+{
+	close(fd);	/* releases the fcntl lock */
+}
+
+static int
+writeall(int fd, char const *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return 0;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 1;
+}
+
+/* Write l as dir's list: tmp file, fsync, rename, fsync dir. Under the lock. */
+static int
+save(struct uidlist *l, char const *dir)
+{
+	char tmp[PATH_MAX], path[PATH_MAX], line[64];
+	char *buf = 0;
+	size_t blen = 0, bcap = 0;
+	int fd, ok = 0, n;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s/" UIDLIST_TMP, dir) >= sizeof tmp ||
+	    (size_t)snprintf(path, sizeof path, "%s/" UIDLIST_FILE, dir) >= sizeof path)
+		return errno = ENAMETOOLONG, 0;
+	n = snprintf(line, sizeof line, "chainmail-uidlist 1 V%lu N%lu\n", l->validity, l->next);
+	bcap = (size_t)n + l->plen + l->n * 12 + 1;
+	buf = malloc(bcap);
+	if (!buf)
+		return 0;
+	memcpy(buf, line, (size_t)n);
+	blen = (size_t)n;
+	for (size_t i = 0; i < l->n; i++) {
+		n = snprintf(line, sizeof line, "%lu ", l->r[i].uid);
+		memcpy(buf + blen, line, (size_t)n);
+		blen += (size_t)n;
+		memcpy(buf + blen, l->pool + l->r[i].unique, l->r[i].ulen);
+		blen += l->r[i].ulen;
+		buf[blen++] = '\n';
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	if (!writeall(fd, buf, blen) || fsync(fd) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		errno = e;
+		goto out;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		goto out;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	ok = 1;
+	/* re-read next time: the stat of the new file is not ours yet */
+	l->ino = l->size = l->mtime = 0;
+out:
+	free(buf);
+	return ok;
+}
+
+static unsigned long
+newvalidity(void)
+{
+	time_t t = time(0);
+
+	return t > 0 ? (unsigned long)t & 0xffffffffUL : 1;
+}
+
+/* delivery time of a Maildir name: its leading decimal seconds */
+static unsigned long long
+mdtime(char const *s, size_t n)
+{
+	unsigned long long v = 0;
+
+	for (size_t i = 0; i < n && s[i] >= '0' && s[i] <= '9' && v < 1ULL << 60; i++)
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	return v;
+}
+
+static struct mdscan const *sortscan;
+
+static int
+cmpnew(void const *a, void const *b)
+{
+	struct mdent const *x = &sortscan->e[*(size_t const *)a];
+	struct mdent const *y = &sortscan->e[*(size_t const *)b];
+	char const *xs = sortscan->pool + x->name + 4, *ys = sortscan->pool + y->name + 4;
+	unsigned long long tx = mdtime(xs, x->ulen), ty = mdtime(ys, y->ulen);
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return cmpname(xs, x->ulen, ys, y->ulen);
+}
+
+/* Drop the records whose files are in neither scan. */
+static int
+drop_stale(struct uidlist *l, struct mdscan const *scan, char const *dir)
+{
+	struct mdscan again = MDSCAN_ZERO;
+	size_t k = 0, stale = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (mdscan_find(scan, l->pool + l->r[i].unique, l->r[i].ulen) < 0)
+			stale++;
+	if (!stale)
+		return 1;
+	if (!mdscan_read(&again, dir)) {
+		mdscan_free(&again);
+		return 0;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		char const *u = l->pool + l->r[i].unique;
+		if (mdscan_find(scan, u, l->r[i].ulen) < 0 && mdscan_find(&again, u, l->r[i].ulen) < 0)
+			continue;
+		l->r[k++] = l->r[i];
+	}
+	l->n = k;
+	mdscan_free(&again);
+	return 1;
+}
+
+int
+uidlist_assign(struct uidlist *l, char const *dir, struct mdscan const *scan, size_t *added)
+{
+	size_t *missing = 0, nm = 0;
+	int fd = -1, ok = 0, r;
+
+	if (added)
+		*added = 0;
+	r = uidlist_read(l, dir);
+	if (r < 0)
+		return 0;
+	if (r > 0) {
+		size_t i;
+		for (i = 0; i < scan->n; i++)
+			if (!uidlist_find(l, mdscan_unique(scan, i), scan->e[i].ulen))
+				break;
+		if (i == scan->n)
+			return 1;
+	}
+	fd = lock(dir);
+	if (fd < 0)
+		return 0;
+	l->ino = l->size = l->mtime = 0;
+	r = uidlist_read(l, dir);
+	if (r < 0)
+		goto out;
+	if (!r) {
+		l->validity = newvalidity();
+		l->next = 1;
+	}
+	missing = malloc((scan->n ? scan->n : 1) * sizeof *missing);
+	if (!missing)
+		goto out;
+	for (size_t i = 0; i < scan->n; i++)
+		if (!l->n || !uidlist_find(l, mdscan_unique(scan, i), scan->e[i].ulen))
+			missing[nm++] = i;
+	if (!drop_stale(l, scan, dir))
+		goto out;
+	sortscan = scan;
+	qsort(missing, nm, sizeof *missing, cmpnew);
+	for (size_t i = 0; i < nm; i++) {
+		if (l->next >= 4294967295UL) {
+			/* UIDs ran out: a new UIDVALIDITY starts over */
+			errno = EOVERFLOW;
+			goto out;
+		}
+		if (!addrec(l, l->next++, mdscan_unique(scan, missing[i]), scan->e[missing[i]].ulen))
+			goto out;
+	}
+	if (!save(l, dir))
+		goto out;
+	if (!index_names(l))
+		goto out;
+	if (added)
+		*added = nm;
+	ok = 1;
+out:
+	{
+		int e = errno;
+		free(missing);
+		unlock(fd);
+		if (!ok)
+			clear(l);
+		errno = e;
+	}
+	return ok;
+}
+
+int
+uidlist_add(char const *dir, char const *const *names, size_t n, unsigned long *uids,
+    unsigned long *validity)
+{
+	struct uidlist l = UIDLIST_ZERO;
+	int fd, ok = 0, r;
+
+	fd = lock(dir);
+	if (fd < 0)
+		return 0;
+	r = uidlist_read(&l, dir);
+	if (r < 0)
+		goto out;
+	if (!r) {
+		l.validity = newvalidity();
+		l.next = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char const *file = strchr(names[i], '/');
+		size_t ulen;
+		file = file ? file + 1 : names[i];
+		ulen = md_uniquelen(file);
+		uids[i] = l.n ? uidlist_find(&l, file, ulen) : 0;
+		if (uids[i])
+			continue;
+		if (l.next >= 4294967295UL) {
+			errno = EOVERFLOW;
+			goto out;
+		}
+		uids[i] = l.next;
+		if (!addrec(&l, l.next++, file, ulen))
+			goto out;
+	}
+	if (!save(&l, dir))
+		goto out;
+	*validity = l.validity;
+	ok = 1;
+out:
+	{
+		int e = errno;
+		unlock(fd);
+		uidlist_free(&l);
+		errno = e;
+	}
+	return ok;
+}
+
+static int
+cmpulong(void const *a, void const *b)
+{
+	unsigned long x = *(unsigned long const *)a, y = *(unsigned long const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+uidlist_remove(char const *dir, char const *const *uniques, size_t const *ulens, size_t n)
+{
+	struct uidlist l = UIDLIST_ZERO;
+	unsigned long *gone = 0;
+	size_t k = 0, ng = 0;
+	int fd, ok = 0, r;
+
+	fd = lock(dir);
+	if (fd < 0)
+		return 0;
+	r = uidlist_read(&l, dir);
+	if (r <= 0) {
+		ok = r == 0;
+		goto out;
+	}
+	gone = malloc((n ? n : 1) * sizeof *gone);
+	if (!gone)
+		goto out;
+	for (size_t j = 0; j < n; j++) {
+		unsigned long uid = uidlist_find(&l, uniques[j], ulens[j]);
+		if (uid)
+			gone[ng++] = uid;
+	}
+	if (!ng) {
+		ok = 1;
+		goto out;
+	}
+	qsort(gone, ng, sizeof *gone, cmpulong);
+	for (size_t i = 0; i < l.n; i++)
+		if (!bsearch(&l.r[i].uid, gone, ng, sizeof *gone, cmpulong))
+			l.r[k++] = l.r[i];
+	l.n = k;
+	ok = save(&l, dir);
+out:
+	{
+		int e = errno;
+		free(gone);
+		unlock(fd);
+		uidlist_free(&l);
+		errno = e;
+	}
+	return ok;
+}
