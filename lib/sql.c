@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,6 +188,24 @@ dbconnect(struct sql *s)
 	return 1;
 }
 
+/* What the query file of q looks like now: ino, size, mtime (all 0
+ * when it does not exist). */
+static void
+querysig(struct sql const *s, enum sql_query q, long long sig[3])
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int r;
+
+	sig[0] = sig[1] = sig[2] = 0;
+	r = snprintf(path, sizeof path, "%s/sql/%s", s->etcdir ? s->etcdir : ".", queries[q].name);
+	if (r < 0 || (size_t)r >= sizeof path || stat(path, &st) < 0)
+		return;
+	sig[0] = (long long)st.st_ino;
+	sig[1] = (long long)st.st_size;
+	sig[2] = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
 /* The text of query q: the file, else the default. 1 ok, 0 error. */
 static int
 readquery(struct sql *s, enum sql_query q, char *out, size_t max)
@@ -332,6 +351,7 @@ prepare(struct sql *s, enum sql_query q)
 	static char text[SQL_QUERY_MAX], sqltext[SQL_QUERY_MAX];
 	MYSQL_STMT *st;
 
+	querysig(s, q, s->qsig[q]);
 	if (!readquery(s, q, text, sizeof text) || !sql_rewrite(s, q, text, sqltext, sizeof sqltext))
 		return 0;
 	st = mysql_stmt_init(s->db);
@@ -422,6 +442,15 @@ attempt(struct sql *s, enum sql_query q, struct sql_args const *a, sql_row_fn *f
 	long rows = 0;
 	int r;
 
+	if (s->stmt[q]) {
+		/* the operator edited the query: prepare it again */
+		long long sig[3];
+		querysig(s, q, sig);
+		if (memcmp(sig, s->qsig[q], sizeof sig)) {
+			mysql_stmt_close(s->stmt[q]);
+			s->stmt[q] = NULL;
+		}
+	}
 	if (!s->stmt[q]) {
 		r = prepare(s, q);
 		if (r <= 0)

@@ -10,7 +10,7 @@
  *
  * The connection is made at the first query and made again after the
  * server went away, so a long-running program survives a database
- * restart. Every failure is temporary (-1): the callers answer 4xx or
+ * restart; a query file that changed is read and prepared again. Every failure is temporary (-1): the callers answer 4xx or
  * exit 111, never "bad password" or "no such user".
  * Never exits or logs; the last error is in sql->err. */
 #ifndef CHAINMAIL_SQL_H
@@ -69,6 +69,7 @@ struct sql {
 	void *stmt[SQL_NQUERIES];	/* MYSQL_STMT *, prepared on first use */
 	unsigned char argv[SQL_NQUERIES][16];	/* placeholder letters, in order */
 	unsigned char argc[SQL_NQUERIES];
+	long long qsig[SQL_NQUERIES][3];	/* the query file when prepared: ino, size, mtime */
 	long long failed;	/* time of the last failed connect */
 	char *buf;		/* SQL_COLS_MAX * (SQL_VALUE_MAX + 1) */
 	char err[SQL_ERR_MAX];
