@@ -1,5 +1,6 @@
 /* lib/tlsclient.c: TLS client connections with BearSSL (see tlsclient.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -503,6 +504,32 @@ run_until(struct tlsc *t, unsigned int target, long long deadline)
 	}
 }
 
+/* What we offer, best first: forward secrecy and AEAD, then CBC and
+ * RSA key exchange for old servers (opportunistic TLS beats plaintext);
+ * no 3DES, no static ECDH. */
+static uint16_t const suites[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+	BR_TLS_RSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_RSA_WITH_AES_256_CBC_SHA256,
+	BR_TLS_RSA_WITH_AES_128_CBC_SHA256,
+	BR_TLS_RSA_WITH_AES_256_CBC_SHA,
+	BR_TLS_RSA_WITH_AES_128_CBC_SHA,
+};
+
 static int
 is_address(char const *s)
 {
@@ -536,6 +563,7 @@ tlsc_handshake(struct tlsc *t, int fd, char const *name, struct tlsc_anchors con
 		sni = t->name;
 	}
 	br_ssl_client_init_full(&t->cc, &t->xm, anchors ? anchors->ta : 0, anchors ? anchors->n : 0);
+	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
 	if (!anchors) {
 		tlsc_anyx509_init(&t->any);
 		br_ssl_engine_set_x509(eng, &t->any.vtable);
