@@ -119,20 +119,54 @@ queue_path(char *buf, size_t max, char const *qdir, char const *sub, char const 
 
 static char const *const queue_subdirs[] = { "tmp", "mess", "new", "env", 0 };
 
+/* fsync the directory that holds path (a new entry in it is durable). */
+static int
+parent_sync(char const *path)
+{
+	char dir[4096];
+	size_t n = strlen(path);
+
+	if (n >= sizeof dir) {
+		errno = ENAMETOOLONG;
+		return 0;
+	}
+	memcpy(dir, path, n + 1);
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = 0;
+	while (n && dir[n - 1] != '/')
+		n--;
+	if (!n)
+		return queue_dirsync(".", 0);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	dir[n] = 0;
+	return queue_dirsync(dir, 0);
+}
+
 int
 queue_mkdirs(char const *qdir)
 {
 	char path[4096];
 	struct stat st;
+	int made = 0;
 
-	if (mkdir(qdir, QUEUE_DIRMODE) < 0 && errno != EEXIST)
+	if (mkdir(qdir, QUEUE_DIRMODE) == 0) {
+		if (!parent_sync(qdir))
+			return 0;
+	} else if (errno != EEXIST)
 		return 0;
 	for (size_t i = 0; queue_subdirs[i]; i++) {
 		if (!queue_path(path, sizeof path, qdir, queue_subdirs[i], 0, 0))
 			return 0;
-		if (mkdir(path, QUEUE_DIRMODE) < 0 && errno != EEXIST)
+		if (mkdir(path, QUEUE_DIRMODE) == 0)
+			made = 1;
+		else if (errno != EEXIST)
 			return 0;
 	}
+	/* a message committed into a new mess/ or new/ must not be lost
+	 * with the directory itself */
+	if (made && !queue_dirsync(qdir, 0))
+		return 0;
 	if (!queue_path(path, sizeof path, qdir, "trigger", 0, 0))
 		return 0;
 	if (lstat(path, &st) == 0) {
