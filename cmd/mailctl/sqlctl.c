@@ -21,13 +21,21 @@ dbfail(struct mailctl const *m)
 	strerr_dief(RC_TEMP, "database: ", m->sql->err);
 }
 
+static struct sql db;
+
+/* Say goodbye to the server (else it logs an aborted connection). */
+static void
+sqlctl_close(void)
+{
+	sql_free(&db);
+}
+
 void
 sqlctl_open(struct mailctl *m)
 {
-	static struct sql db;
-
 	if (!sql_init(&db, m->etc))
 		strerr_diefusys(RC_TEMP, "allocate memory");
+	atexit(sqlctl_close);
 	m->sql = &db;
 }
 
