@@ -3,6 +3,7 @@
  * authcheck) that reads "user\0password\0\0" on its fd 3. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,13 @@ check(struct smtpd *s, char const *user, size_t ulen, char const *pass, size_t p
 		if (nul < 0 || fd < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(fd, 3) < 0)
 			_exit(RC_TEMP);
 		close(p[1]);
+		/* nothing but fds 0-3 for the checkpassword program */
+		close(fd);
+		if (p[0] != 3)
+			close(p[0]);
+		if (nul > 3)
+			close(nul);
+		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], (char *const *)argv);
 		strerr_warnwu2sys("exec ", argv[0]);
 		_exit(RC_TEMP);

@@ -159,6 +159,7 @@ smtpd_checkrcpt(struct smtpd *s, struct addr const *rcpt, char *reply, size_t ma
 			close(p[1]);
 			close(devnull);
 			childenv(s, rcpt);
+			signal(SIGPIPE, SIG_DFL);	/* ignored only for smtpd itself */
 			execvp(argv[0], (char *const *)argv);
 			strerr_warnwu2sys("exec ", argv[0]);
 			_exit(RC_TEMP);
@@ -229,6 +230,7 @@ chain_start(struct smtpd *s, struct chain *c)
 		close(fe);
 		close(fr);
 		childenv(s, s->nrcpt == 1 ? &s->lastrcpt : 0);
+		signal(SIGPIPE, SIG_DFL);
 		execvp(s->chain[0], (char *const *)s->chain);
 		strerr_warnwu2sys("exec ", s->chain[0]);
 		_exit(RC_TEMP);
