@@ -266,10 +266,29 @@ chain_abort(struct chain *c)
 	waitchild(c->pid);
 }
 
+/* Text for the Received: field that the client or the UCSPI server
+ * chose (HELO, the PTR name, the address): printable ASCII only, so no
+ * line break and nothing 8-bit in the header; brackets and parentheses
+ * too inside the comment. Cut at max - 1 bytes. */
+static char const *
+hdrtext(char *dst, size_t max, char const *src, int comment)
+{
+	size_t o = 0;
+
+	for (; *src && o + 1 < max; src++) {
+		unsigned char ch = (unsigned char)*src;
+		int bad = ch <= 0x20 || ch >= 0x7f ||
+		    (comment && (ch == '(' || ch == ')' || ch == '[' || ch == ']'));
+		dst[o++] = bad ? '?' : (char)ch;
+	}
+	dst[o] = 0;
+	return dst;
+}
+
 static void
 received(struct smtpd *s, struct chain *c)
 {
-	char buf[2048], date[64];
+	char buf[2048], date[64], helo[SMTP_HELO_MAX + 1], host[256], ip[64];
 	time_t now = time(0);
 	struct tm tm;
 	int n;
@@ -290,8 +309,10 @@ received(struct smtpd *s, struct chain *c)
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
 	n = snprintf(buf, sizeof buf,
-	    "Received: from %s (%s [%s])%s\n\tby %s (chainmail) with %s id %s.%lu\n",
-	    s->helo, s->remotehost ? s->remotehost : "unknown", s->remoteip, tls,
+	    "Received: from %s (%s [%s])%s\n\tby %.255s (chainmail) with %s id %s.%lu\n",
+	    hdrtext(helo, sizeof helo, s->helo, 0),
+	    hdrtext(host, sizeof host, s->remotehost ? s->remotehost : "unknown", 1),
+	    hdrtext(ip, sizeof ip, s->remoteip, 1), tls,
 	    s->hostname, proto, s->sessionid, s->messages + 1);
 	if (n < 0 || (size_t)n >= sizeof buf)
 		n = 0;
