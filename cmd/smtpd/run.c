@@ -416,6 +416,11 @@ smtpd_data(struct smtpd *s)
 	}
 	close(c.rep);
 	rc = waitchild(c.pid);
+	if (rc == RC_OK && c.broken) {
+		/* it did not take the whole message and envelope: not stored */
+		strerr_warnw1x("the queue chain exited 0 without reading all of the message");
+		rc = RC_TEMP;
+	}
 	pickreply(reply, sizeof reply, got, rc,
 	    rc == RC_OK ? "250 2.0.0 Ok: queued" : rc == RC_PERM ? "554 5.6.0 message refused" :
 	    "451 4.3.0 queue temporarily unavailable, try again later");
