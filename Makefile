@@ -56,6 +56,7 @@ HDRS     := $(wildcard lib/*.h) $(wildcard cmd/*/*.h)
 # per-program extra libraries
 LIBS_tlsd    := -lbearssl
 LIBS_unit_tls := -lbearssl
+LIBS_unit_tlsclient := -lbearssl
 LIBS_smtp-send := -lbearssl -lresolv
 
 .PHONY: all check check-plain check-san unit run bench fuzz fuzz-check deps clean tables

@@ -674,7 +674,7 @@ static struct {
 } const errtext[] = {
 	{ BR_ERR_BAD_PARAM, "bad parameter" },
 	{ BR_ERR_BAD_STATE, "bad state" },
-	{ BR_ERR_UNSUPPORTED_VERSION, "unsupported protocol version" },
+	{ BR_ERR_UNSUPPORTED_VERSION, "unsupported protocol version (not TLS?)" },
 	{ BR_ERR_BAD_VERSION, "bad protocol version (not TLS?)" },
 	{ BR_ERR_BAD_LENGTH, "bad record length (not TLS?)" },
 	{ BR_ERR_TOO_LARGE, "record too large" },
@@ -735,11 +735,11 @@ static struct {
 char const *
 tlsc_error(int err, char *buf, size_t max)
 {
-	if (err >= BR_ERR_SEND_FATAL_ALERT) {
+	if (err >= BR_ERR_SEND_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT + 256) {
 		snprintf(buf, max, "sent alert %d", err - BR_ERR_SEND_FATAL_ALERT);
 		return buf;
 	}
-	if (err >= BR_ERR_RECV_FATAL_ALERT) {
+	if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_RECV_FATAL_ALERT + 256) {
 		snprintf(buf, max, "received alert %d%s", err - BR_ERR_RECV_FATAL_ALERT,
 		    err - BR_ERR_RECV_FATAL_ALERT == 40 ? " (handshake failure)" :
 		    err - BR_ERR_RECV_FATAL_ALERT == 70 ? " (protocol version)" :
