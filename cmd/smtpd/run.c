@@ -255,14 +255,26 @@ chain_write(struct chain *c, int fd, char const *p, size_t len)
 }
 
 /* Abort: the chain must not commit anything. Closing the envelope pipe
- * before the envelope is complete tells it so. */
+ * before the envelope is complete tells it so, and lets it remove what
+ * it wrote (enqueue: tmp/<id>); it is killed only if it does not exit
+ * within SMTPD_ABORT_GRACE seconds. */
 static void
 chain_abort(struct chain *c)
 {
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
 	close(c->msg);
 	close(c->env);
 	close(c->rep);
-	kill(c->pid, SIGTERM);
+	for (int i = 0; i < SMTPD_ABORT_GRACE * 100; i++) {
+		int wstat;
+		pid_t r = waitpid(c->pid, &wstat, WNOHANG);
+		if (r == c->pid || (r < 0 && errno != EINTR))
+			return;
+		nanosleep(&tick, 0);
+	}
+	strerr_warnw1x("the queue chain did not exit after an aborted transfer: killed");
+	kill(c->pid, SIGKILL);
 	waitchild(c->pid);
 }
 

@@ -13,6 +13,7 @@
 #define SMTPD_LINEMAX_CAP	65536	/* the most SMTPD_LINEMAX may say */
 #define SMTPD_CHECKS_MAX	8	/* programs in SMTPD_CHECKS */
 #define SMTPD_CHECK_TIMEOUT	60	/* seconds a check program may take */
+#define SMTPD_ABORT_GRACE	30	/* seconds an aborted chain has to clean up */
 
 enum smtpd_state {
 	SMTPD_GREET,	/* no EHLO/HELO yet */
