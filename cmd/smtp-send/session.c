@@ -446,9 +446,9 @@ starttls(struct sess *s, struct peer *p, int fd, enum session_rc *rc, char *reas
 			    tls_level_name(p->level));
 			return 1;	/* "may": on in the clear */
 		}
-		said(s, &r, line, sizeof line);
-		send_fmt(reason, max, "TLS is required (level %s from %s) but STARTTLS failed: %s",
-		    tls_level_name(p->level), p->levelsrc, line);
+		said(s, &r, line, sizeof line);	/* for the log */
+		send_fmt(reason, max, "%s [%s]: TLS is required (level %s from %s) but STARTTLS was refused: %s",
+		    p->host, p->ip, tls_level_name(p->level), p->levelsrc, r.text);
 		quit(s);
 		return 0;
 	}

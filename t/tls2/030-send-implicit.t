@@ -88,6 +88,18 @@ def main(t):
     else:
         t.skip('port 465 is busy or we are not root')
 
+    # a large message through TLS: many records, partial writes
+    big = b'From: a@sender.example\nSubject: big\n\n' + b''.join(
+        b'%06d .line with a dot after the number, and some more text to fill it up\n' % i for i in range(6000))
+    big += b'.\n..\nend\n'
+    before = len(saved_messages(saved))
+    rc, out, err, _ = send(d, rcpt, msg=big, RELAYHOST='[localhost]:%d' % smtps.port, RELAYHOST_TLS_LEVEL='verify',
+                           SMTP_SEND_CA_FILE=ca, SMTP_SEND_SMTPS_PORTS=smtps.port)
+    msgs = saved_messages(saved)
+    t.like(out, r'^D localhost ', 'a %d KB message over implicit TLS: delivered' % (len(big) // 1024))
+    t.ok(len(msgs) == before + 1 and msgs[-1].endswith(big.split(b'\n\n', 1)[1]),
+         'its body arrived byte for byte (dot-stuffing undone)', [len(m) for m in msgs])
+
     # mix-ups: STARTTLS-style client on an implicit-TLS port: the server
     # waits for a ClientHello, we wait for a greeting
     rc, out, err, secs = send(d, rcpt, RELAYHOST='[localhost]:%d' % smtps.port, SMTP_SEND_TIMEOUT=T)
@@ -123,6 +135,16 @@ def main(t):
     f = FakeSMTP(t, 'garbage')
     rc, out, err, _ = send(d, rcpt, RELAYHOST='[localhost]:%d' % f.port, RELAYHOST_TLS_LEVEL='may')
     t.like(out, r'^D .*fake ok plain', 'garbage handshake, may: delivered in the clear')
+
+    # STARTTLS refused (454): may goes on in the clear, encrypt defers
+    f = FakeSMTP(t, 'refuse')
+    rc, out, err, _ = send(d, rcpt, RELAYHOST='[localhost]:%d' % f.port, RELAYHOST_TLS_LEVEL='may')
+    t.like(out, r'^D .*fake ok plain', 'STARTTLS refused, may: delivered in the clear, same connection')
+    t.ok(len(f.sessions) == 1 and 'tls=none level=may starttls=refused' in err, 'may: one session, logged as refused',
+         (f.sessions, err))
+    rc, out, err, _ = send(d, rcpt, RELAYHOST='[localhost]:%d' % f.port, RELAYHOST_TLS_LEVEL='encrypt')
+    t.like(out, r'^T localhost \[127\.0\.0\.1\]: TLS is required \(level encrypt from RELAYHOST_TLS_LEVEL\) '
+           r'but STARTTLS was refused: 454 4\.7\.0', 'STARTTLS refused, encrypt: T with the reply')
 
     # plaintext after the 220 to STARTTLS (the client side of CVE-2011-0411)
     f = FakeSMTP(t, 'inject')

@@ -93,11 +93,11 @@ def send_env(d, **kw):
     return e
 
 
-def send(d, rcpts, domain='example.net', timeout=None, **kw):
-    """smtp-send -v1 domain rcpts < MSG: (exit code, stdout, stderr, seconds)."""
+def send(d, rcpts, domain='example.net', timeout=None, msg=MSG, **kw):
+    """smtp-send -v1 domain rcpts < msg: (exit code, stdout, stderr, seconds)."""
     mpath = os.path.join(d, 'send-msg')
     with open(mpath, 'wb') as f:
-        f.write(MSG)
+        f.write(msg)
     t0 = time.monotonic()
     with open(mpath, 'rb') as f:
         r = subprocess.run([bin_path('smtp-send'), domain] + list(rcpts), stdin=f,
@@ -114,6 +114,7 @@ class FakeSMTP:
     'garbage'        STARTTLS offered, 220, then bytes that are not TLS, close;
     'inject'         STARTTLS offered, "220 go ahead" and "250 injected" in one write;
     'tls'            STARTTLS offered, a real handshake (ctx), mail accepted;
+    'refuse'         STARTTLS offered, answered 454;
     Records every command line in self.lines (one list per connection)."""
 
     def __init__(self, t, mode, ctx=None, lifetime=None):
@@ -172,6 +173,9 @@ class FakeSMTP:
             elif verb == 'STARTTLS':
                 if self.mode == 'inject':
                     c.sendall(b'220 go ahead\r\n250 injected\r\n')
+                    continue
+                if self.mode == 'refuse':
+                    l.send('454 4.7.0 TLS not available now')
                     continue
                 l.send('220 go ahead')
                 if self.mode == 'stall':
