@@ -74,11 +74,31 @@ def main(t):
     rc, out, err, _ = relay(s_good.port, 'verify')
     t.like(out, r'^D localhost ', 'verify: delivered')
     t.like(err, r'tls=starttls level=verify protocol=TLSv1\.2 cipher=\S+ verify=ok', 'verify: log says verify=ok')
-    msgs = saved_messages(saved)
+    msgs = saved_messages(saved)[:3]
     t.is_(len(msgs), 3, 'three messages arrived at that sink (none, may, verify)')
     t.is_([b'TLSv1.2' in m.split(b'\n\n')[0] for m in msgs], [False, True, True],
           'Received: records TLS for may and verify, not for none')
     t.ok(msgs and all(m.endswith(b'\n\nhello over TLS\n') for m in msgs), 'bodies intact', msgs)
+
+    # the relay's password goes only inside TLS: AUTH after STARTTLS
+    h = subprocess.run(['openssl', 'passwd', '-6', 'relay secret'], stdout=subprocess.PIPE,
+                       check=True).stdout.decode().strip()
+    with open(os.path.join(inst.etc, 'users'), 'a') as f:
+        f.write('carol@example.net %s\n' % h)
+    inst.compile_tables()
+    s_auth = sink(t, inst, *good, name='auth', chain=[chain],
+                  env={'SMTPD_AUTH': 'authcheck', 'REQUIRE_TLS': '1', 'SMTPD_AUTH_PLAINTEXT': '1'})
+    rc, out, err, _ = relay(s_auth.port, 'verify', RELAYHOST_USERNAME='carol@example.net',
+                            RELAYHOST_PASSWORD='relay secret')
+    t.like(out, r'^D localhost ', 'relay with AUTH and REQUIRE_TLS, level verify: delivered')
+    msgs = saved_messages(saved)
+    t.ok(msgs and b'ESMTPSA' in msgs[-1].split(b'\n\n')[0] and b'carol@example.net' in msgs[-1],
+         'Received: says ESMTPSA (TLS and AUTH in one session) and names the user', msgs[-1:])
+    rc, out, err, _ = relay(s_auth.port, 'verify', RELAYHOST_USERNAME='carol@example.net',
+                            RELAYHOST_PASSWORD='wrong')
+    t.like(out, r'^T authentication failed: localhost \[127\.0\.0\.1\] said: 535 ', 'a wrong password over TLS: T 535')
+    os.unlink(os.path.join(inst.etc, 'users'))
+    inst.write_tables(['bob@example.net'], {}, {})
 
     # verification failures: T, with the reason, never delivered
     for name, srv, extra, pattern in (
