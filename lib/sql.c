@@ -361,6 +361,7 @@ prepare(struct sql *s, enum sql_query q)
 		return 0;
 	}
 	if (mysql_stmt_prepare(st, sqltext, strlen(sqltext))) {
+		s->lasterrno = mysql_stmt_errno(st);
 		seterr(s, queries[q].name, mysql_stmt_error(st));
 		mysql_stmt_close(st);
 		return -1;
@@ -452,9 +453,10 @@ attempt(struct sql *s, enum sql_query q, struct sql_args const *a, sql_row_fn *f
 		}
 	}
 	if (!s->stmt[q]) {
+		s->lasterrno = 0;
 		r = prepare(s, q);
 		if (r <= 0)
-			return r < 0 && connection_error(mysql_errno(s->db)) ? -3 : -1;
+			return r < 0 && connection_error(s->lasterrno) ? -3 : -1;
 	}
 	st = s->stmt[q];
 	bind_args(s, q, a, &b);

@@ -71,6 +71,7 @@ struct sql {
 	unsigned char argc[SQL_NQUERIES];
 	long long qsig[SQL_NQUERIES][3];	/* the query file when prepared: ino, size, mtime */
 	long long failed;	/* time of the last failed connect */
+	unsigned int lasterrno;	/* the server's error number of a failed prepare */
 	char *buf;		/* SQL_COLS_MAX * (SQL_VALUE_MAX + 1) */
 	char err[SQL_ERR_MAX];
 };
