@@ -408,7 +408,7 @@ do_starttls(struct imapd *s)
 static void
 do_id(struct imapd *s)
 {
-	if (s->p.nargs != 3 || (s->p.args[2].type != IMAP_ARG_LIST &&
+	if (s->p.nargs < 3 || s->p.args[2].next != s->p.nargs || (s->p.args[2].type != IMAP_ARG_LIST &&
 	    !imap_arg_isatom(&s->p, &s->p.args[2], "NIL"))) {
 		bad(s, "Syntax: ID ( field value ... ) or ID NIL");
 		return;
