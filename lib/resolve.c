@@ -103,7 +103,6 @@ resolve_islocal(struct resolve *r, char const *domain, size_t len)
 
 	if (!len || len > ADDR_DOMAIN_MAX)
 		return 0;
-
 	memcpy(key, domain, len);
 	key[len] = 0;
 	addr_lower(key, len);
