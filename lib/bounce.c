@@ -239,9 +239,30 @@ bounce_write(struct queue_out *o, struct bounce const *b, int msgfd)
 	}
 	put_date(o, "Arrival-Date: ", b->arrival);
 	for (size_t i = 0; i < b->n; i++) {
-		char const *reason = b->r[i].reason;
+		char const *reason = b->r[i].reason, *said = strstr(reason, " said: ");
 		int smtp = isdig(reason[0]) && isdig(reason[1]) && isdig(reason[2]);
 		bounce_status(status, sizeof status, reason);
+		/* "<status> <host> [<ip>] said: <reply>" (from smtp-send) */
+		if (said && isdig(said[7]) && isdig(said[8]) && isdig(said[9])) {
+			char const *host = strchr(reason, ' ');
+			size_t hl = 0;
+			if (host) {
+				host++;
+				while (host[hl] && host[hl] != ' ')
+					hl++;
+			}
+			if (hl && host + hl <= said) {
+				queue_out_puts(o, "\nRemote-MTA: dns; ");
+				for (size_t k = 0; k < hl && k < 255; k++) {
+					char c = host[k];
+					if ((unsigned char)c < 0x21 || (unsigned char)c > 0x7e)
+						c = '?';
+					queue_out_put(o, &c, 1);
+				}
+			}
+			reason = said + 7;
+			smtp = 1;
+		}
 		queue_out_puts(o, "\nFinal-Recipient: ");
 		put_addrtype(o, b->r[i].final);
 		queue_out_puts(o, "\nOriginal-Recipient: ");

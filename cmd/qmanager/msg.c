@@ -400,21 +400,64 @@ settle(struct qmanager *q, struct msg *m)
 
 /* ---- scheduling ---- */
 
+/* Recipients of one message for one remote domain travel together:
+ * the first one due gets the job, the others follow it. */
+struct group {
+	size_t lead, n;
+};
+
+static long
+find_group(struct msg const *m, struct group const *g, size_t ng, char const *dest)
+{
+	for (size_t k = 0; k < ng; k++)
+		if (g[k].n < QM_REMOTE_MAX && !strcasecmp(m->r[g[k].lead].dest, dest))
+			return (long)k;
+	return -1;
+}
+
+/* Make every due recipient of m ready. m has none active (it comes from
+ * the timer heap, a pick-up or a state file). */
 void
 qm_make_due(struct qmanager *q, struct msg *m)
 {
-	size_t pushed = 0;
+	struct group *g = 0;
+	size_t ng = 0, gcap = 0;
 
 	for (size_t i = 0; i < m->n; i++) {
 		struct rcpt *r = &m->r[i];
 		if (r->state != QUEUE_PENDING || r->active || r->next > q->now)
 			continue;
-		if (!qm_ready_push(q, m, i))
+		if (r->kind == QUEUE_REMOTE) {
+			long k = find_group(m, g, ng, r->dest);
+			if (k >= 0) {
+				r->active = 1;
+				r->follower = 1;
+				r->lead = g[k].lead;
+				g[k].n++;
+				m->active++;
+				continue;
+			}
+			if (!qm_ready_push(&q->rready, m, i))
+				break;
+			if (ng >= gcap) {
+				size_t cap = gcap ? gcap * 2 : 8;
+				struct group *ng2 = realloc(g, cap * sizeof *g);
+				if (ng2) {
+					g = ng2;
+					gcap = cap;
+				}
+			}
+			if (ng < gcap) {
+				g[ng].lead = i;
+				g[ng++].n = 1;
+			}
+		} else if (!qm_ready_push(&q->lready, m, i))
 			break;
 		r->active = 1;
+		r->follower = 0;
 		m->active++;
-		pushed++;
 	}
+	free(g);
 	if (!m->active)
 		settle(q, m);
 }
@@ -443,13 +486,21 @@ deactivate(struct qmanager *q, struct msg *m, size_t i)
 void
 qm_unready(struct qmanager *q, struct msg *m, size_t i)
 {
+	if (m->r[i].kind == QUEUE_REMOTE)
+		for (size_t k = 0; k < m->n; k++)
+			if (k != i && m->r[k].follower && m->r[k].lead == i) {
+				m->r[k].follower = 0;
+				m->r[k].active = 0;
+				m->active--;
+			}
 	m->r[i].active = 0;
 	if (!--m->active && m->dirty)
 		settle(q, m);
 }
 
-void
-qm_result(struct qmanager *q, struct msg *m, size_t i, int rc, char const *reason)
+/* Record the result of an attempt on recipient i and log it. */
+static void
+rcpt_outcome(struct qmanager *q, struct msg *m, size_t i, int rc, char const *reason)
 {
 	struct rcpt *r = &m->r[i];
 	char text[QUEUE_REASON_MAX + 64];
@@ -476,7 +527,14 @@ qm_result(struct qmanager *q, struct msg *m, size_t i, int rc, char const *reaso
 	}
 	if (!setstr(&r->reason, text))
 		qm_log("qmanager: warning: id=%s out of memory", m->id);
+	m->dirty = 1;
 	log_result(q, m, i, result);
+}
+
+void
+qm_result(struct qmanager *q, struct msg *m, size_t i, int rc, char const *reason)
+{
+	rcpt_outcome(q, m, i, rc, reason);
 	deactivate(q, m, i);
 }
 
@@ -553,11 +611,11 @@ is_dup(struct msg const *m, unsigned int kind, char const *addr, char const *mai
 	return 0;
 }
 
-/* Expand recipient i (kind unresolved, active) through the tables.
- * 0: done (entry i replaced, other destinations appended and made
- * ready); -1 temporary, -2 permanent failure (reason set). */
+/* Expand recipient i (kind unresolved) through the tables.
+ * 0: done (entry i replaced, other destinations appended, and with push
+ * made ready); -1 temporary, -2 permanent failure (reason set). */
 static int
-expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax)
+expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax, int push)
 {
 	struct collect c = { 0 };
 	size_t kept = 0;
@@ -618,7 +676,8 @@ expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax)
 				break;
 			}
 			m->r[j].next = q->now;
-			if (state == QUEUE_PENDING && qm_ready_push(q, m, (size_t)j)) {
+			if (push && state == QUEUE_PENDING &&
+			    qm_ready_push(kind == QUEUE_REMOTE ? &q->rready : &q->lready, m, (size_t)j)) {
 				m->r[j].active = 1;
 				m->active++;
 			}
@@ -637,6 +696,8 @@ expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax)
 	return 0;
 }
 
+/* A job from the local ready list: a Maildir delivery, or a recipient
+ * to expand first. */
 void
 qm_dispatch(struct qmanager *q, struct job const *j)
 {
@@ -647,7 +708,7 @@ qm_dispatch(struct qmanager *q, struct job const *j)
 	if (m->r[i].kind == QUEUE_UNRESOLVED) {
 		int ret;
 		qm_tables_check(q, 0);
-		ret = expand(q, m, i, reason, sizeof reason);
+		ret = expand(q, m, i, reason, sizeof reason, 1);
 		if (ret < 0) {
 			qm_result(q, m, i, ret == -1 ? RC_TEMP : RC_PERM, reason);
 			return;
@@ -658,13 +719,39 @@ qm_dispatch(struct qmanager *q, struct job const *j)
 		}
 	}
 	if (m->r[i].kind == QUEUE_REMOTE) {
-		qm_result(q, m, i, RC_TEMP, "4.4.1 remote delivery not available yet");
+		m->r[i].follower = 0;
+		if (!qm_ready_push(&q->rready, m, i))
+			qm_result(q, m, i, RC_TEMP, "4.3.0 out of memory");
 		return;
 	}
-	if (!qm_spawn(q, m, i)) {
+	if (!qm_spawn(q, m, &i, 1, 0)) {
 		snprintf(reason, sizeof reason, "4.3.0 unable to run maildir-deliver: %s", strerror(errno));
 		qm_result(q, m, i, RC_TEMP, reason);
 	}
+}
+
+/* A job from the remote ready list: recipient i and its followers, one
+ * smtp-send run for their domain. */
+void
+qm_dispatch_remote(struct qmanager *q, struct job const *j)
+{
+	struct msg *m = j->m;
+	size_t i = j->i, n = 1;
+	size_t idx[QM_REMOTE_MAX];
+	char reason[QUEUE_REASON_MAX];
+
+	idx[0] = i;
+	for (size_t k = 0; k < m->n && n < QM_REMOTE_MAX; k++)
+		if (k != i && m->r[k].follower && m->r[k].lead == i) {
+			m->r[k].follower = 0;
+			idx[n++] = k;
+		}
+	if (qm_spawn(q, m, idx, n, 1))
+		return;
+	snprintf(reason, sizeof reason, "4.3.0 unable to run smtp-send: %s", strerror(errno));
+	/* the last result may finish and free m: nothing touches it after */
+	for (size_t k = 0; k < n; k++)
+		qm_result(q, m, idx[k], RC_TEMP, reason);
 }
 
 /* ---- pick-up and start-up ---- */
@@ -825,6 +912,13 @@ pickup(struct qmanager *q, char const *id)
 	}
 	qm_log("qmanager: info: id=%s event=new from=<%s> rcpts=%zu", id,
 	    qm_esc(efrom, sizeof efrom, m->sender), m->n);
+	/* expand now, so that recipients in one remote domain travel together */
+	for (size_t i = 0, n = m->n; i < n; i++) {
+		char reason[QUEUE_REASON_MAX];
+		int ret = expand(q, m, i, reason, sizeof reason, 0);
+		if (ret < 0)
+			rcpt_outcome(q, m, i, ret == -1 ? RC_TEMP : RC_PERM, reason);
+	}
 	qm_make_due(q, m);
 	return;
 nomem:

@@ -76,6 +76,7 @@ config(struct qmanager *q)
 		q->hostname = host;
 	}
 	q->conc = setting("QMANAGER_CONCURRENCY", 10, 1);
+	q->rconc = setting("QMANAGER_REMOTE_CONCURRENCY", 20, 1);
 	q->retry_min = setting("RETRY_MIN", 60, 1);
 	q->retry_max = setting("RETRY_MAX", 3600, 1);
 	if (q->retry_max < q->retry_min)
@@ -84,6 +85,8 @@ config(struct qmanager *q)
 	q->scan = setting("QMANAGER_SCAN", 60, 1);
 	if (q->conc > 1000)
 		q->conc = 1000;
+	if (q->rconc > 1000)
+		q->rconc = 1000;
 }
 
 /* Keep fds 0, 1, 2 open, so a file we open never lands there. */
@@ -165,7 +168,9 @@ unready_all(struct qmanager *q)
 {
 	struct job j;
 
-	while (qm_ready_pop(q, &j))
+	while (qm_ready_pop(&q->lready, &j))
+		qm_unready(q, j.m, j.i);
+	while (qm_ready_pop(&q->rready, &j))
 		qm_unready(q, j.m, j.i);
 }
 
@@ -181,7 +186,7 @@ loop(struct qmanager *q)
 	iopause_fd *x;
 	int killed = 0;
 
-	x = calloc(q->conc + 2, sizeof *x);
+	x = calloc(q->nruns + 2, sizeof *x);
 	if (!x)
 		strerr_diefu(RC_TEMP, "allocate");
 	for (;;) {
@@ -206,8 +211,10 @@ loop(struct qmanager *q)
 			}
 			while ((m = qm_heap_popdue(q, q->now)))
 				qm_make_due(q, m);
-			while (q->nrun < q->conc && qm_ready_pop(q, &j))
+			while (q->nrun_local < q->conc && qm_ready_pop(&q->lready, &j))
 				qm_dispatch(q, &j);
+			while (q->nrun_remote < q->rconc && qm_ready_pop(&q->rready, &j))
+				qm_dispatch_remote(q, &j);
 		} else {
 			unready_all(q);
 			if (!q->nrun)
@@ -228,7 +235,8 @@ loop(struct qmanager *q)
 			wake = min_ll(wake, q->next_fullscan);
 			if (q->nheap)
 				wake = min_ll(wake, qm_heap_next(q));
-			if (q->want_scan || (q->rlen && q->nrun < q->conc))
+			if (q->want_scan || (q->lready.len && q->nrun_local < q->conc) ||
+			    (q->rready.len && q->nrun_remote < q->rconc))
 				wake = q->now;
 		}
 		x[n].fd = q->sfd;
@@ -237,7 +245,7 @@ loop(struct qmanager *q)
 			x[n].fd = q->fifo;
 			x[n++].events = IOPAUSE_READ;
 		}
-		for (size_t k = 0; k < q->conc; k++) {
+		for (size_t k = 0; k < q->nruns; k++) {
 			struct run *run = &q->runs[k];
 			if (!run->pid)
 				continue;
@@ -268,7 +276,7 @@ loop(struct qmanager *q)
 			else if (!q->stopping && x[k].fd == q->fifo)
 				drain_trigger(q);
 			else
-				for (size_t s = 0; s < q->conc; s++)
+				for (size_t s = 0; s < q->nruns; s++)
 					if (q->runs[s].pid && q->runs[s].out == x[k].fd) {
 						qm_run_read(q, &q->runs[s]);
 						break;
@@ -307,17 +315,19 @@ main(int argc, char const *const *argv)
 		strerr_diefusys(RC_TEMP, "trap signals");
 	if (!qm_env_init(&q))
 		strerr_diefusys(RC_TEMP, "copy the environment");
-	q.runs = calloc(q.conc, sizeof *q.runs);
+	q.nruns = q.conc + q.rconc;
+	q.runs = calloc(q.nruns, sizeof *q.runs);
 	if (!q.runs)
 		strerr_diefusys(RC_TEMP, "allocate");
-	for (size_t k = 0; k < q.conc; k++)
+	for (size_t k = 0; k < q.nruns; k++)
 		q.runs[k].out = -1;
 	tain_now_set_stopwatch_g();
 	q.now = (long long)time(0);
 	qm_tables_check(&q, 1);
 	qm_load_env(&q);
 	q.next_fullscan = 0;	/* the first turn scans new/ and cleans up */
-	qm_log("qmanager: info: started queue=%s concurrency=%lu messages=%zu", q.qdir, q.conc, q.nmsg);
+	qm_log("qmanager: info: started queue=%s concurrency=%lu remote=%lu messages=%zu",
+	    q.qdir, q.conc, q.rconc, q.nmsg);
 	loop(&q);
 	qm_log("qmanager: info: stopped messages=%zu", q.nmsg);
 	return RC_OK;

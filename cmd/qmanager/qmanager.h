@@ -13,7 +13,8 @@
 #include "queue.h"
 #include "resolve.h"
 
-#define QM_REPLY_MAX	512	/* bytes kept from a delivery program's stdout */
+#define QM_REPLY_MAX	512	/* bytes kept from a delivery program's stdout, per recipient */
+#define QM_REMOTE_MAX	100	/* recipients per smtp-send run */
 #define QM_RUN_TIMEOUT	3600	/* seconds a delivery may take before SIGKILL */
 #define QM_STOP_TIMEOUT	30	/* seconds SIGTERM waits for deliveries */
 #define LOG_BUF		(LOG_ESC_MAX * 4 + 1)	/* one escaped log field */
@@ -22,7 +23,10 @@
 struct rcpt {
 	unsigned char state;	/* enum queue_rstate */
 	unsigned char kind;	/* enum queue_rkind */
-	unsigned char active;	/* on the ready list or being delivered */
+	unsigned char active;	/* on a ready list or being delivered */
+	unsigned char follower;	/* active, riding along with another remote
+				 * recipient's job (same domain), no job itself */
+	size_t lead;		/* follower: the index of that recipient */
 	unsigned long tries;
 	long long next;		/* epoch seconds of the next attempt */
 	long long last;		/* of the last attempt, 0 if none */
@@ -53,22 +57,30 @@ struct job {
 	size_t i;
 };
 
+/* A FIFO (ring) of recipients ready to go. */
+struct ready {
+	struct job *v;
+	size_t head, len, cap;
+};
+
 struct run {
 	pid_t pid;		/* 0: free slot */
+	int remote;		/* smtp-send (else maildir-deliver) */
 	struct msg *m;
-	size_t i;
+	size_t *idx;		/* the recipients it delivers */
+	size_t nidx;
 	int out;		/* its stdout, -1 once closed */
 	int wstat;
 	int killed;		/* 1 when it overran QM_RUN_TIMEOUT */
 	long long deadline;
-	size_t len;
-	char buf[QM_REPLY_MAX + 1];
+	char *buf;		/* what it printed, NUL-terminated */
+	size_t len, cap;
 };
 
 struct qmanager {
 	/* settings */
 	char const *qdir, *etcdir, *mailroot, *postmaster, *hostname;
-	unsigned long conc, retry_min, retry_max, lifetime, scan;
+	unsigned long conc, rconc, retry_min, retry_max, lifetime, scan;
 	/* tables */
 	struct resolve res;
 	int resok;
@@ -79,12 +91,11 @@ struct qmanager {
 	/* messages waiting for a time */
 	struct msg **heap;
 	size_t nheap, heapcap;
-	/* recipients ready to go, FIFO */
-	struct job *ready;
-	size_t rhead, rlen, rcap;
-	/* running deliveries */
+	/* recipients ready to go: local work (Maildirs, expansion), remote */
+	struct ready lready, rready;
+	/* running deliveries: conc + rconc slots */
 	struct run *runs;
-	size_t nrun;
+	size_t nruns, nrun, nrun_local, nrun_remote;
 	/* environment for delivery programs, without SENDER & co */
 	char const **envbase;
 	size_t nenvbase;
@@ -108,8 +119,8 @@ int qm_heap_set(struct qmanager *, struct msg *, long long due);
 struct msg *qm_heap_popdue(struct qmanager *, long long now);
 long long qm_heap_next(struct qmanager const *);
 void qm_flush(struct qmanager *);
-int qm_ready_push(struct qmanager *, struct msg *, size_t i);
-int qm_ready_pop(struct qmanager *, struct job *);
+int qm_ready_push(struct ready *, struct msg *, size_t i);
+int qm_ready_pop(struct ready *, struct job *);
 
 /* msg.c */
 void qm_tables_check(struct qmanager *, int force);
@@ -118,13 +129,14 @@ void qm_scan_new(struct qmanager *);
 void qm_cleanup(struct qmanager *);
 void qm_make_due(struct qmanager *, struct msg *);
 void qm_dispatch(struct qmanager *, struct job const *);
+void qm_dispatch_remote(struct qmanager *, struct job const *);
 void qm_result(struct qmanager *, struct msg *, size_t i, int rc, char const *reason);
 void qm_unready(struct qmanager *, struct msg *, size_t i);
 void qm_msg_free(struct msg *);
 
 /* run.c */
 int qm_env_init(struct qmanager *);
-int qm_spawn(struct qmanager *, struct msg *, size_t i);
+int qm_spawn(struct qmanager *, struct msg *, size_t const *idx, size_t n, int remote);
 void qm_run_read(struct qmanager *, struct run *);
 void qm_reap(struct qmanager *);
 void qm_run_timeouts(struct qmanager *);

@@ -1,6 +1,9 @@
-/* cmd/qmanager/run.c: running maildir-deliver: fd 0 the message file,
- * fd 1 a pipe that qmanager reads (one reason line), fd 2 inherited;
- * SENDER, RECIPIENT and ORIGINAL_RECIPIENT in the environment. */
+/* cmd/qmanager/run.c: running the delivery programs, fd 0 the message
+ * file, fd 1 a pipe that qmanager reads, fd 2 inherited:
+ *   maildir-deliver <maildir>, with SENDER, RECIPIENT and
+ *     ORIGINAL_RECIPIENT: one reason line, the exit code decides;
+ *   smtp-send <domain> <rcpt>..., with SENDER: one line per recipient,
+ *     "D|T|P <text>" (doc/smtp-send.md); any exit but 0 defers them all. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +17,7 @@
 
 #include <skalibs/djbunix.h>
 
+#include "bounce.h"
 #include "qmanager.h"
 #include "rc.h"
 
@@ -56,22 +60,25 @@ envvar(char const *name, char const *value)
 	return s;
 }
 
+/* Start the delivery of recipients idx[0..n) of m: maildir-deliver for
+ * one local recipient, smtp-send for remote ones (one domain). 1 ok, 0
+ * error (errno). */
 int
-qm_spawn(struct qmanager *q, struct msg *m, size_t i)
+qm_spawn(struct qmanager *q, struct msg *m, size_t const *idx, size_t n, int remote)
 {
-	struct rcpt const *r = &m->r[i];
+	struct rcpt const *r = &m->r[idx[0]];
 	char path[PATH_MAX];
 	char *vars[3] = { 0, 0, 0 };
-	char const **envp = 0;
-	char const *argv[3];
+	char const **envp = 0, **argv = 0;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, dfl;
 	struct run *run = 0;
 	int fd = -1, p[2] = { -1, -1 }, e = 0, ok = 0;
+	size_t nv;
 	pid_t pid;
 
-	for (size_t k = 0; k < q->conc; k++)
+	for (size_t k = 0; k < q->nruns; k++)
 		if (!q->runs[k].pid) {
 			run = &q->runs[k];
 			break;
@@ -92,21 +99,36 @@ qm_spawn(struct qmanager *q, struct msg *m, size_t i)
 		return 0;
 	}
 	ndelay_on(p[0]);
-	vars[0] = envvar("SENDER=", m->sender);
-	vars[1] = envvar("RECIPIENT=", r->final);
-	vars[2] = envvar("ORIGINAL_RECIPIENT=", r->orig);
+	/* a double bounce is sent as <> to the outside world */
+	vars[0] = envvar("SENDER=", remote && !strcmp(m->sender, QUEUE_DOUBLEBOUNCE) ? "" : m->sender);
+	if (remote) {
+		nv = 1;
+	} else {
+		vars[1] = envvar("RECIPIENT=", r->final);
+		vars[2] = envvar("ORIGINAL_RECIPIENT=", r->orig);
+		nv = 3;
+	}
 	envp = calloc(q->nenvbase + 4, sizeof *envp);
-	if (!vars[0] || !vars[1] || !vars[2] || !envp) {
+	argv = calloc(n + 3, sizeof *argv);
+	run->idx = malloc(n * sizeof *run->idx);
+	run->cap = (remote ? n : 1) * (QM_REPLY_MAX + 32) + 1;
+	run->buf = malloc(run->cap);
+	if (!vars[0] || (!remote && (!vars[1] || !vars[2])) || !envp || !argv || !run->idx || !run->buf) {
 		e = ENOMEM;
 		goto out;
 	}
 	memcpy(envp, q->envbase, q->nenvbase * sizeof *envp);
-	envp[q->nenvbase] = vars[0];
-	envp[q->nenvbase + 1] = vars[1];
-	envp[q->nenvbase + 2] = vars[2];
-	argv[0] = "maildir-deliver";
-	argv[1] = r->dest;
-	argv[2] = 0;
+	for (size_t k = 0; k < nv; k++)
+		envp[q->nenvbase + k] = vars[k];
+	if (remote) {
+		argv[0] = "smtp-send";
+		argv[1] = r->dest;
+		for (size_t k = 0; k < n; k++)
+			argv[2 + k] = m->r[idx[k]].final;
+	} else {
+		argv[0] = "maildir-deliver";
+		argv[1] = r->dest;
+	}
 
 	sigemptyset(&none);
 	sigemptyset(&dfl);
@@ -128,22 +150,36 @@ qm_spawn(struct qmanager *q, struct msg *m, size_t i)
 	posix_spawnattr_destroy(&attr);
 	if (e)
 		goto out;
+	memcpy(run->idx, idx, n * sizeof *idx);
+	run->nidx = n;
 	run->pid = pid;
+	run->remote = remote;
 	run->m = m;
-	run->i = i;
 	run->out = p[0];
 	run->wstat = 0;
 	run->killed = 0;
 	run->len = 0;
+	run->buf[0] = 0;
 	run->deadline = q->now + QM_RUN_TIMEOUT;
 	p[0] = -1;
 	q->nrun++;
+	if (remote)
+		q->nrun_remote++;
+	else
+		q->nrun_local++;
 	ok = 1;
 out:
+	if (!ok) {
+		free(run->idx);
+		free(run->buf);
+		run->idx = 0;
+		run->buf = 0;
+	}
 	free(vars[0]);
 	free(vars[1]);
 	free(vars[2]);
 	free(envp);
+	free(argv);
 	close(fd);
 	close(p[1]);
 	if (p[0] >= 0)
@@ -161,8 +197,8 @@ qm_run_read(struct qmanager *q, struct run *run)
 	(void)q;
 	while (run->out >= 0) {
 		ssize_t r;
-		if (run->len < QM_REPLY_MAX)
-			r = read(run->out, run->buf + run->len, QM_REPLY_MAX - run->len);
+		if (run->len + 1 < run->cap)
+			r = read(run->out, run->buf + run->len, run->cap - 1 - run->len);
 		else
 			r = read(run->out, junk, sizeof junk);
 		if (r < 0) {
@@ -177,44 +213,75 @@ qm_run_read(struct qmanager *q, struct run *run)
 			run->out = -1;
 			return;
 		}
-		if (run->len < QM_REPLY_MAX)
+		if (run->len + 1 < run->cap)
 			run->len += (size_t)r;
 	}
 }
 
-/* The reason text: the first line of what the program printed, else a
- * description of how it ended. */
-static int
-outcome(struct run *run, char *reason, size_t max)
+/* Clean a line in place: control characters become spaces, at most max. */
+static void
+clean(char *s, size_t max)
 {
-	int w = run->wstat, rc;
 	size_t l;
+
+	for (l = 0; s[l] && l < max; l++)
+		if ((unsigned char)s[l] < 0x20 || (unsigned char)s[l] == 0x7f)
+			s[l] = ' ';
+	s[l] = 0;
+}
+
+/* How the program ended, as a reason for every recipient it had. */
+static int
+ended(struct run *run, char *reason, size_t max, char const *prog)
+{
+	int w = run->wstat;
+
+	if (run->killed) {
+		snprintf(reason, max, "4.4.7 %s timed out", prog);
+		return RC_TEMP;
+	}
+	if (WIFEXITED(w)) {
+		int c = WEXITSTATUS(w);
+		snprintf(reason, max, "%s %s exited %d", c == RC_PERM ? "5.3.0" : "4.3.0", prog, c);
+		return c == RC_OK ? RC_OK : c == RC_PERM ? RC_PERM : RC_TEMP;
+	}
+	snprintf(reason, max, "4.3.0 %s killed by signal %d", prog, WIFSIGNALED(w) ? WTERMSIG(w) : 0);
+	return RC_TEMP;
+}
+
+/* maildir-deliver: its exit code decides, its first line is the reason. */
+static int
+outcome_local(struct run *run, char *reason, size_t max)
+{
 	char *nl;
+	int rc = ended(run, reason, max, "maildir-deliver");
 
 	run->buf[run->len] = 0;
 	nl = strchr(run->buf, '\n');
 	if (nl)
 		*nl = 0;
-	for (l = 0; run->buf[l]; l++)
-		if ((unsigned char)run->buf[l] < 0x20)
-			run->buf[l] = ' ';
-	if (WIFEXITED(w))
-		rc = WEXITSTATUS(w) == RC_OK ? RC_OK : WEXITSTATUS(w) == RC_PERM ? RC_PERM : RC_TEMP;
-	else
-		rc = RC_TEMP;
-	if (run->killed)
-		snprintf(reason, max, "4.4.7 delivery program timed out");
-	else if (run->buf[0])
+	clean(run->buf, QM_REPLY_MAX);
+	if (!run->killed && run->buf[0])
 		snprintf(reason, max, "%s", run->buf);
 	else if (rc == RC_OK)
 		snprintf(reason, max, "2.0.0 delivered");
-	else if (WIFEXITED(w))
-		snprintf(reason, max, "%s delivery program exited %d", rc == RC_PERM ? "5.3.0" : "4.3.0",
-		    WEXITSTATUS(w));
-	else
-		snprintf(reason, max, "4.3.0 delivery program killed by signal %d",
-		    WIFSIGNALED(w) ? WTERMSIG(w) : 0);
 	return rc;
+}
+
+/* The status code for a line of smtp-send: from the remote reply after
+ * "said: " when there is one, else by the kind of result. */
+static void
+remote_reason(char *reason, size_t max, char kind, char const *text)
+{
+	char st[16];
+	char const *said = strstr(text, "said: ");
+
+	if (said)
+		bounce_status(st, sizeof st, said + 6);
+	if (!said || (kind == 'D' && st[0] != '2') || (kind == 'T' && st[0] != '4') ||
+	    (kind == 'P' && st[0] != '5'))
+		snprintf(st, sizeof st, "%s", kind == 'D' ? "2.0.0" : kind == 'T' ? "4.4.0" : "5.4.0");
+	snprintf(reason, max, "%s %s", st, text);
 }
 
 void
@@ -227,9 +294,10 @@ qm_reap(struct qmanager *q)
 	while ((pid = waitpid(-1, &w, WNOHANG)) > 0) {
 		struct run *run = 0;
 		struct msg *m;
-		size_t i;
-		int rc;
-		for (size_t k = 0; k < q->conc; k++)
+		size_t *idx, n;
+		char *buf;
+		int lrc = RC_TEMP;
+		for (size_t k = 0; k < q->nruns; k++)
 			if (q->runs[k].pid == pid) {
 				run = &q->runs[k];
 				break;
@@ -242,20 +310,52 @@ qm_reap(struct qmanager *q)
 			close(run->out);
 			run->out = -1;
 		}
-		rc = outcome(run, reason, sizeof reason);
+		run->buf[run->len] = 0;
+		if (!run->remote)
+			lrc = outcome_local(run, reason, sizeof reason);
 		m = run->m;
-		i = run->i;
+		idx = run->idx;
+		n = run->nidx;
+		buf = run->buf;
+		/* free the slot first: a result may finish the message */
 		run->pid = 0;
 		run->m = 0;
+		run->idx = 0;
+		run->buf = 0;
 		q->nrun--;
-		qm_result(q, m, i, rc, reason);
+		if (run->remote) {
+			char *line = buf;
+			int rc = ended(run, reason, sizeof reason, "smtp-send");
+			q->nrun_remote--;
+			for (size_t k = 0; k < n; k++) {
+				char *nl = line ? strchr(line, '\n') : 0;
+				char r2[QM_REPLY_MAX + 64];
+				if (nl)
+					*nl = 0;
+				if (rc == RC_OK && nl && line[1] == ' ' &&
+				    (line[0] == 'D' || line[0] == 'T' || line[0] == 'P')) {
+					clean(line + 2, QM_REPLY_MAX);
+					remote_reason(r2, sizeof r2, line[0], line + 2);
+					qm_result(q, m, idx[k], line[0] == 'D' ? RC_OK :
+					    line[0] == 'P' ? RC_PERM : RC_TEMP, r2);
+				} else
+					qm_result(q, m, idx[k], RC_TEMP, rc == RC_OK ?
+					    "4.3.0 smtp-send gave no result for this recipient" : reason);
+				line = nl ? nl + 1 : 0;
+			}
+		} else {
+			q->nrun_local--;
+			qm_result(q, m, idx[0], lrc, reason);
+		}
+		free(idx);
+		free(buf);
 	}
 }
 
 void
 qm_run_timeouts(struct qmanager *q)
 {
-	for (size_t k = 0; k < q->conc; k++) {
+	for (size_t k = 0; k < q->nruns; k++) {
 		struct run *run = &q->runs[k];
 		if (run->pid && !run->killed && run->deadline <= q->now) {
 			qm_log("qmanager: warning: id=%s pid=%ld delivery timed out, killing it",
@@ -269,7 +369,7 @@ qm_run_timeouts(struct qmanager *q)
 void
 qm_kill_all(struct qmanager *q)
 {
-	for (size_t k = 0; k < q->conc; k++) {
+	for (size_t k = 0; k < q->nruns; k++) {
 		struct run *run = &q->runs[k];
 		if (run->pid && !run->killed) {
 			kill(run->pid, SIGKILL);

@@ -203,33 +203,33 @@ qm_flush(struct qmanager *q)
 /* ---- the ready FIFO (a ring) ---- */
 
 int
-qm_ready_push(struct qmanager *q, struct msg *m, size_t i)
+qm_ready_push(struct ready *r, struct msg *m, size_t i)
 {
-	if (q->rlen >= q->rcap) {
-		size_t cap = q->rcap ? q->rcap * 2 : 1024;
-		struct job *r = malloc(cap * sizeof *r);
-		if (!r)
+	if (r->len >= r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 1024;
+		struct job *v = malloc(cap * sizeof *v);
+		if (!v)
 			return 0;
-		for (size_t k = 0; k < q->rlen; k++)
-			r[k] = q->ready[(q->rhead + k) % q->rcap];
-		free(q->ready);
-		q->ready = r;
-		q->rcap = cap;
-		q->rhead = 0;
+		for (size_t k = 0; k < r->len; k++)
+			v[k] = r->v[(r->head + k) % r->cap];
+		free(r->v);
+		r->v = v;
+		r->cap = cap;
+		r->head = 0;
 	}
-	q->ready[(q->rhead + q->rlen) % q->rcap].m = m;
-	q->ready[(q->rhead + q->rlen) % q->rcap].i = i;
-	q->rlen++;
+	r->v[(r->head + r->len) % r->cap].m = m;
+	r->v[(r->head + r->len) % r->cap].i = i;
+	r->len++;
 	return 1;
 }
 
 int
-qm_ready_pop(struct qmanager *q, struct job *j)
+qm_ready_pop(struct ready *r, struct job *j)
 {
-	if (!q->rlen)
+	if (!r->len)
 		return 0;
-	*j = q->ready[q->rhead];
-	q->rhead = (q->rhead + 1) % q->rcap;
-	q->rlen--;
+	*j = r->v[r->head];
+	r->head = (r->head + 1) % r->cap;
+	r->len--;
 	return 1;
 }

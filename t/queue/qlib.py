@@ -86,6 +86,13 @@ def wait_for(pred, timeout, interval=0.05):
         time.sleep(interval)
 
 
+def bg(argv, **kw):
+    """Start a helper process in its own session, killed at exit."""
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True, **kw)
+    _procs.append(p)
+    return p
+
+
 class T:
     """TAP output, plan at the end."""
 
