@@ -26,7 +26,7 @@ from chainmail_test import (TAP, run, slow, free_port, wait_for, bin_path,  # no
 __all__ = ['TAP', 'run', 'slow', 'free_port', 'wait_for', 'bin_path', 'ROOT', 'SAN',
            'BIN', 'setup', 'IMAP', 'Raw', 'crlf', 'deliver', 'start_imapd', 'maildir_names',
            'read_file', 'ssl', 'make_cert', 'client_ctx', 'imaplib', 'login', 'A', 'PW',
-           'os', 're', 'socket', 'subprocess', 'sys', 'time', 'chown_tree']
+           'os', 're', 'simple', 'socket', 'subprocess', 'sys', 'time', 'chown_tree']
 
 A = 'alice@example.org'
 PW = 'secret'
@@ -156,6 +156,16 @@ def start_imapd(inst, env=None, tls=None, pre=(), args=(), mbox_args=(), name='i
 
 def IMAP(port, timeout=None):
     return imaplib.IMAP4('127.0.0.1', port, timeout=timeout or slow(30))
+
+
+def simple(m, name, *args):
+    """An imaplib command whose BAD is a result, not an exception."""
+    try:
+        return m._simple_command(name, *args)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as e:
+        return 'BAD', [str(e).encode()]
 
 
 def login(port, user=A, pw=PW):
