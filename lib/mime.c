@@ -899,25 +899,21 @@ out_ext(struct mime const *m, int i, struct mbuf *v, struct mbuf *out)
 		char const *t, *st;
 		size_t tl, sl;
 		memset(&pp, 0, sizeof pp);
-		/* "attachment; filename=x": a type without a subtype */
+		/* "attachment; filename=x": a type without a subtype; the
+		 * parameters are read as those of a fake "x/y" type */
+		struct mbuf tmp = MBUF_ZERO;
+		char const *semi;
+		content_type(v->s, v->len, &t, &tl, &st, &sl, 0);
+		mbuf_puts(&tmp, "x/y");
+		semi = memchr(v->s, ';', v->len);
+		if (semi)
+			mbuf_put(&tmp, semi, v->len - (size_t)(semi - v->s));
 		{
-			struct mbuf fake = MBUF_ZERO;
-			mbuf_put(&fake, v->s, v->len);
-			content_type(fake.s, fake.len, &t, &tl, &st, &sl, 0);
-			mbuf_free(&fake);
+			char const *xt, *xs;
+			size_t xtl, xsl;
+			content_type(tmp.s, tmp.len, &xt, &xtl, &xs, &xsl, &pp);
 		}
-		{
-			/* parameters: parse "x/y" + the value's own "; ..." */
-			struct mbuf tmp = MBUF_ZERO;
-			mbuf_puts(&tmp, "x/y");
-			{
-				char const *semi = memchr(v->s, ';', v->len);
-				if (semi)
-					mbuf_put(&tmp, semi, v->len - (size_t)(semi - v->s));
-			}
-			content_type(tmp.s, tmp.len, &st, &sl, &st, &sl, &pp);
-			mbuf_free(&tmp);
-		}
+		mbuf_free(&tmp);
 		mbuf_put(out, "(", 1);
 		mbuf_string(out, t, tl);
 		mbuf_put(out, " ", 1);
@@ -973,15 +969,16 @@ structure(struct mime const *m, int i, int ext, int depth, struct mbuf *out)
 	struct mime_part const *pt = &m->p[i];
 	char const *h = m->buf + pt->hdr;
 	size_t hl = pt->hdrlen;
-	struct mbuf v = MBUF_ZERO;
+	struct mbuf v = MBUF_ZERO, ct = MBUF_ZERO;
 	struct params pp;
 	char const *t = 0, *st = 0;
 	size_t tl = 0, sl = 0;
 	char num[64];
 
 	memset(&pp, 0, sizeof pp);
-	if (mime_field(h, hl, "Content-Type", &v))
-		content_type(v.s, v.len, &t, &tl, &st, &sl, &pp);
+	/* ct keeps the Content-Type: t and st point into it */
+	if (mime_field(h, hl, "Content-Type", &ct))
+		content_type(ct.s, ct.len, &t, &tl, &st, &sl, &pp);
 	if (pt->multipart && pt->child >= 0 && depth < MIME_DEPTH_MAX) {
 		mbuf_put(out, "(", 1);
 		for (int c = pt->child; c >= 0; c = m->p[c].next)
@@ -1053,6 +1050,7 @@ structure(struct mime const *m, int i, int ext, int depth, struct mbuf *out)
 	mbuf_put(out, ")", 1);
 done:
 	mbuf_free(&v);
+	mbuf_free(&ct);
 	mbuf_free(&pp.store);
 }
 
