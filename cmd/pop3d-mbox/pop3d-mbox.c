@@ -375,7 +375,8 @@ scan(struct mbox *s)
 	if (!scan_cur(s) || !scan_new(s))
 		return 0;
 	sortctx = s;
-	qsort(s->msgs, s->n, sizeof *s->msgs, bytime);
+	if (s->n > 1)
+		qsort(s->msgs, s->n, sizeof *s->msgs, bytime);
 	for (size_t i = 0; i < s->n; i++)
 		s->totalwire += s->msgs[i].wire;
 	return 1;
