@@ -11,7 +11,7 @@
 void
 mbuf_put(struct mbuf *b, char const *s, size_t n)
 {
-	if (b->err)
+	if (b->err || !n)
 		return;
 	if (n > b->cap - b->len) {
 		size_t cap = b->cap ? b->cap : 256;

@@ -202,7 +202,8 @@ mdscan_read(struct mdscan *s, char const *dir)
 	if (!readsub(s, dir, "new") || !readsub(s, dir, "cur"))
 		return 0;
 	sortpool = s->pool;
-	qsort(s->e, s->n, sizeof *s->e, cmpent);
+	if (s->n)
+		qsort(s->e, s->n, sizeof *s->e, cmpent);
 	for (size_t i = 0; i < s->n; i++) {
 		if (k && s->e[i].ulen == s->e[k - 1].ulen &&
 		    !memcmp(s->pool + s->e[i].name + 4, s->pool + s->e[k - 1].name + 4, s->e[i].ulen))
@@ -294,7 +295,8 @@ index_names(struct uidlist *l)
 	for (size_t i = 0; i < l->n; i++)
 		p[i] = i;
 	sortlist = l;
-	qsort(p, l->n, sizeof *p, cmpbyname);
+	if (l->n)
+		qsort(p, l->n, sizeof *p, cmpbyname);
 	return 1;
 }
 
@@ -381,7 +383,7 @@ parse(struct uidlist *l, char const *buf, size_t len)
 		u = ++p;
 		for (ue = u; ue < eol && *ue != ' '; ue++)
 			;
-		if (ue == u || md_uniquelen(u) < (size_t)(ue - u))
+		if (ue == u || memchr(u, ',', (size_t)(ue - u)) || memchr(u, ':', (size_t)(ue - u)))
 			return 0;
 		if (!addrec(l, uid, u, (size_t)(ue - u)))
 			return -1;
@@ -445,6 +447,7 @@ uidlist_read(struct uidlist *l, char const *dir)
 		got += (size_t)n;
 	}
 	close(fd);
+	buf[got] = 0;
 	r = parse(l, buf, got);
 	free(buf);
 	if (r < 0) {
@@ -634,7 +637,7 @@ drop_stale(struct uidlist *l, struct mdscan const *scan, char const *dir)
 	}
 	l->n = k;
 	mdscan_free(&again);
-	return 1;
+	return index_names(l);
 }
 
 int
@@ -676,7 +679,8 @@ uidlist_assign(struct uidlist *l, char const *dir, struct mdscan const *scan, si
 	if (!drop_stale(l, scan, dir))
 		goto out;
 	sortscan = scan;
-	qsort(missing, nm, sizeof *missing, cmpnew);
+	if (nm)
+		qsort(missing, nm, sizeof *missing, cmpnew);
 	for (size_t i = 0; i < nm; i++) {
 		if (l->next >= 4294967295UL) {
 			/* UIDs ran out: a new UIDVALIDITY starts over */
@@ -722,20 +726,23 @@ uidlist_add(char const *dir, char const *const *names, size_t n, unsigned long *
 		l.validity = newvalidity();
 		l.next = 1;
 	}
+	/* look up first (the index covers the records read), then add */
 	for (size_t i = 0; i < n; i++) {
 		char const *file = strchr(names[i], '/');
-		size_t ulen;
 		file = file ? file + 1 : names[i];
-		ulen = md_uniquelen(file);
-		uids[i] = l.n ? uidlist_find(&l, file, ulen) : 0;
+		uids[i] = l.n ? uidlist_find(&l, file, md_uniquelen(file)) : 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char const *file = strchr(names[i], '/');
 		if (uids[i])
 			continue;
+		file = file ? file + 1 : names[i];
 		if (l.next >= 4294967295UL) {
 			errno = EOVERFLOW;
 			goto out;
 		}
 		uids[i] = l.next;
-		if (!addrec(&l, l.next++, file, ulen))
+		if (!addrec(&l, l.next++, file, md_uniquelen(file)))
 			goto out;
 	}
 	if (!save(&l, dir))

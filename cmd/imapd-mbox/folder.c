@@ -262,7 +262,8 @@ folder_open(struct session *s, struct folder *f, char const *name, size_t len, i
 			f->recent++;
 	}
 	free(recent);
-	qsort(f->m, f->n, sizeof *f->m, cmpmsg);
+	if (f->n)
+		qsort(f->m, f->n, sizeof *f->m, cmpmsg);
 	f->known = f->n;
 	return 1;
 }
