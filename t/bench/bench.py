@@ -284,6 +284,8 @@ def expect(f, code):
 
 
 def cmd_hold(a):
+	if a.maildir:
+		clear_maildir(a.maildir)
 	socks = []
 	body = (b"X" * 78 + b"\r\n") * 820		# ~64 KB
 	try:
@@ -337,6 +339,12 @@ def cmd_hold(a):
 	finally:
 		for s, f in socks:
 			s.close()
+	# wait for these messages to be delivered, so that they do not
+	# count towards the first workload
+	if a.maildir:
+		end = time.monotonic() + a.timeout
+		while count_new(a.maildir) < a.conns and time.monotonic() < end:
+			time.sleep(0.05)
 	res = {"name": a.name, "hold": a.conns}
 	res.update(best)
 	res["pss_per_conn"] = round(best["total_pss"] / a.conns, 1)
@@ -505,6 +513,7 @@ def main():
 			    "(default: --parent)")
 		else:
 			p.add_argument("--conns", type=int, required=True)
+			p.add_argument("--maildir", default="")
 	p = sub.add_parser("report")
 	p.add_argument("file")
 	a = ap.parse_args()
