@@ -15,7 +15,7 @@ sys.dont_write_bytecode = True    # no __pycache__ in the tree
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 from chainmail_test import *   # noqa: E402
-from dblib import MariaDB, have_db   # noqa: E402
+from dblib import MariaDB, PrivateBin, have_db   # noqa: E402
 
 DOMAIN = 'example.org'
 
@@ -105,6 +105,7 @@ def check_logins(t, port, backend, accts):
 
 
 def main(t):
+    PrivateBin(t, ['smtpd', 'authcheck', 'rcpt-check', 'enqueue', 'mailctl'])
     t.require('smtpd', 'authcheck', 'rcpt-check', 'enqueue', 'mailctl')
     env = {'SMTPD_AUTH': 'authcheck', 'AUTH_FAIL_DELAY': '0',
            'SMTPD_MAXAUTHFAIL': '10'}

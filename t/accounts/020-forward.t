@@ -17,7 +17,7 @@ sys.dont_write_bytecode = True    # no __pycache__ in the tree
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 from chainmail_test import *   # noqa: E402
-from dblib import MariaDB, have_db   # noqa: E402
+from dblib import MariaDB, PrivateBin, have_db   # noqa: E402
 
 D = 'example.org'
 
@@ -85,6 +85,7 @@ def scenario(t, inst, backend):
 
 
 def main(t):
+    PrivateBin(t, ['smtpd', 'rcpt-check', 'enqueue', 'qmanager', 'maildir-deliver', 'mailctl'])
     t.require('smtpd', 'rcpt-check', 'enqueue', 'qmanager', 'maildir-deliver', 'mailctl')
 
     inst = t.instance(domains=[])

@@ -17,7 +17,7 @@ sys.dont_write_bytecode = True    # no __pycache__ in the tree
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 from chainmail_test import *   # noqa: E402
-from dblib import MariaDB, have_db   # noqa: E402
+from dblib import MariaDB, PrivateBin, have_db   # noqa: E402
 
 D = 'example.org'
 MB = 1048576
@@ -204,6 +204,7 @@ def standalone(t):
 
 
 def main(t):
+    PrivateBin(t, ['smtpd', 'rcpt-check', 'quota-check', 'enqueue', 'qmanager', 'maildir-deliver', 'mailctl'])
     t.require('smtpd', 'rcpt-check', 'quota-check', 'enqueue', 'qmanager',
               'maildir-deliver', 'mailctl')
     standalone(t)

@@ -12,12 +12,13 @@ sys.dont_write_bytecode = True    # no __pycache__ in the tree
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 sys.path.insert(0, HERE)
 from chainmail_test import *   # noqa: E402
-from dblib import MariaDB, have_db   # noqa: E402
+from dblib import MariaDB, PrivateBin, have_db   # noqa: E402
 
 D = 'example.org'
 
 
 def main(t):
+    PrivateBin(t, ['mailctl', 'authcheck'])
     t.require('mailctl', 'authcheck')
     inst = t.instance(domains=[])
 

@@ -58,6 +58,40 @@ def skip_unless_available(t):
                % ' '.join(missing))
 
 
+class PrivateBin:
+    """Private copies of the programs, so that a parallel `make` relinking
+    bin/ cannot pull a program from under a running test. Points
+    chainmail_test's BIN (bin_path, the instances' PATH) at the copies;
+    call before making instances."""
+
+    def __init__(self, t, progs):
+        import chainmail_test
+        self.dir = tempfile.mkdtemp(prefix='chainmail-abin-')
+        os.chmod(self.dir, 0o755)
+        for name in progs:
+            src = os.path.join(chainmail_test.BIN, name)
+            dst = os.path.join(self.dir, name)
+            for _ in range(50):
+                try:
+                    shutil.copy2(src, dst + '.tmp')
+                    os.rename(dst + '.tmp', dst)
+                    break
+                except FileNotFoundError:
+                    break           # t.require reports it
+                except OSError:
+                    time.sleep(0.1)
+        chainmail_test.BIN = self.dir
+        t.instances.insert(0, self)     # removed last
+
+    def dump_logs(self):
+        pass
+
+    def cleanup(self):
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir = None
+
+
 def have_db(t):
     """For a file whose later part needs the server: True when it is
     installed; else one skipped test (or, under CI, a failed one)."""
