@@ -70,13 +70,17 @@ check(struct smtpd *s, char const *user, size_t ulen, char const *pass, size_t p
 	if (allwrite(p[1], user, ulen) < ulen || allwrite(p[1], "", 1) < 1 ||
 	    allwrite(p[1], pass, plen) < plen || allwrite(p[1], "\0", 2) < 2) {
 		close(p[1]);
-		waitpid(pid, &wstat, 0);
+		smtpd_wait(pid, 0, &wstat);
 		return RC_TEMP;
 	}
 	close(p[1]);
-	while (waitpid(pid, &wstat, 0) < 0)
-		if (errno != EINTR)
-			return RC_TEMP;
+	switch (smtpd_wait(pid, SMTPD_CHECK_TIMEOUT, &wstat)) {
+	case -1:
+		return RC_TEMP;
+	case 0:
+		strerr_warnw2x(s->authprog, " did not exit in time: killed");
+		return RC_TEMP;
+	}
 	if (!WIFEXITED(wstat))
 		return RC_TEMP;
 	if (WEXITSTATUS(wstat) == 0)

@@ -32,14 +32,44 @@ exitclass(int wstat)
 	return RC_TEMP;
 }
 
-static int
-waitchild(pid_t pid)
+int
+smtpd_wait(pid_t pid, unsigned int secs, int *wstat)
 {
-	int wstat;
+	struct timespec end, now, tick = { 0, 100 * 1000 };
 
-	while (waitpid(pid, &wstat, 0) < 0)
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += (time_t)secs;
+	for (;;) {
+		pid_t r = waitpid(pid, wstat, WNOHANG);
+		if (r == pid)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			break;
+		nanosleep(&tick, 0);
+		if (tick.tv_nsec < 10 * 1000 * 1000)
+			tick.tv_nsec *= 2;
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, wstat, 0) < 0)
 		if (errno != EINTR)
-			return RC_TEMP;
+			return -1;
+	return 0;
+}
+
+/* Wait for a child at most secs seconds (then kill it, and say so when
+ * it has a name): 0, 100 or 111. */
+static int
+waitchild(pid_t pid, unsigned int secs, char const *name)
+{
+	int wstat, r = smtpd_wait(pid, secs, &wstat);
+
+	if (r < 0)
+		return RC_TEMP;
+	if (!r && name)
+		strerr_warnw2x(name, " did not exit in time: killed");
 	return exitclass(wstat);
 }
 
@@ -138,6 +168,7 @@ smtpd_checkrcpt(struct smtpd *s, struct addr const *rcpt, char *reply, size_t ma
 		int p[2], rc;
 		pid_t pid;
 		ssize_t r;
+		time_t end = time(0) + SMTPD_CHECK_TIMEOUT, now;
 
 		if (pipe(p) < 0) {
 			snprintf(reply, max, "451 4.3.0 temporary failure, try again later");
@@ -169,12 +200,14 @@ smtpd_checkrcpt(struct smtpd *s, struct addr const *rcpt, char *reply, size_t ma
 		close(p[0]);
 		if (r < 0) {
 			kill(pid, SIGKILL);
-			waitchild(pid);
+			waitchild(pid, 0, 0);
 			strerr_warnw3x("check ", s->checks[i], " timed out");
 			snprintf(reply, max, "451 4.3.0 temporary failure, try again later");
 			return RC_TEMP;
 		}
-		rc = waitchild(pid);
+		/* it closed stdout: it still has the rest of its time to exit */
+		now = time(0);
+		rc = waitchild(pid, now < end ? (unsigned int)(end - now) : 0, s->checks[i]);
 		pickreply(reply, max, out, rc,
 		    rc == RC_OK ? okdef : rc == RC_PERM ? "550 5.1.1 recipient rejected" :
 		    "451 4.3.0 temporary failure, try again later");
@@ -261,21 +294,10 @@ chain_write(struct chain *c, int fd, char const *p, size_t len)
 static void
 chain_abort(struct chain *c)
 {
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-
 	close(c->msg);
 	close(c->env);
 	close(c->rep);
-	for (int i = 0; i < SMTPD_ABORT_GRACE * 100; i++) {
-		int wstat;
-		pid_t r = waitpid(c->pid, &wstat, WNOHANG);
-		if (r == c->pid || (r < 0 && errno != EINTR))
-			return;
-		nanosleep(&tick, 0);
-	}
-	strerr_warnw1x("the queue chain did not exit after an aborted transfer: killed");
-	kill(c->pid, SIGKILL);
-	waitchild(c->pid);
+	waitchild(c->pid, SMTPD_ABORT_GRACE, "the queue chain (aborted transfer)");
 }
 
 /* Text for the Received: field that the client or the UCSPI server
@@ -427,7 +449,7 @@ smtpd_data(struct smtpd *s)
 		got[0] = 0;
 	}
 	close(c.rep);
-	rc = waitchild(c.pid);
+	rc = waitchild(c.pid, (unsigned int)s->timeout, "the queue chain");
 	if (rc == RC_OK && c.broken) {
 		/* it did not take the whole message and envelope: not stored */
 		strerr_warnw1x("the queue chain exited 0 without reading all of the message");

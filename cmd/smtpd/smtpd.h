@@ -3,6 +3,7 @@
 #define CHAINMAIL_SMTPD_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <skalibs/buffer.h>
 #include <skalibs/tai.h>
@@ -98,6 +99,9 @@ void smtpd_flush(struct smtpd *);
 void smtpd_deadline(struct smtpd *);
 
 /* run.c: the programs smtpd runs */
+/* waitpid for at most secs seconds, then SIGKILL and reap. 1 exited in
+ * time, 0 killed, -1 error; *wstat is the wait status. */
+int smtpd_wait(pid_t pid, unsigned int secs, int *wstat);
 /* Run the RCPT checks for one recipient; writes the reply (without CRLF)
  * into reply and returns 0 accept, 100 reject, 111 defer. */
 int smtpd_checkrcpt(struct smtpd *, struct addr const *, char *reply, size_t max);
