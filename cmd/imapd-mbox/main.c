@@ -124,9 +124,23 @@ flush(struct session *s)
 	}
 }
 
+/* Before a command's tagged answer: what other sessions and deliveries
+ * did, as untagged responses (RFC 3501 5.2, 7.4.1). */
+void
+before_tagged(struct session *s)
+{
+	if (!s->syncdue)
+		return;
+	s->syncdue = 0;
+	if (s->state == ST_SELECTED && folder_sync(s, &s->sel, 0))
+		folder_report(s, &s->sel, !s->nouidexpunge);
+}
+
 void
 tagged(struct session *s, char const *status, char const *text)
 {
+	if (strcmp(status, "BAD"))
+		before_tagged(s);
 	outs(s, s->tag[0] ? s->tag : "*");
 	out(s, " ", 1);
 	outs(s, status);
@@ -298,12 +312,9 @@ dispatch(struct session *s)
 	s->nouidexpunge = 0;
 	if (c->fn != c_append)
 		append_reset(s);
+	s->syncdue = 1;
 	c->fn(s);
-	/* after the command: what other sessions did (RFC 3501 5.2, 7.4.1) */
-	if (s->state == ST_SELECTED) {
-		if (folder_sync(s, &s->sel, 0))
-			folder_report(s, &s->sel, !s->nouidexpunge);
-	}
+	s->syncdue = 0;
 }
 
 static void

@@ -81,6 +81,7 @@ struct session {
 	unsigned long commands;
 	int enabled_utf8;
 	int nouidexpunge;	/* in FETCH/STORE/SEARCH: no EXPUNGE now */
+	int syncdue;		/* look at the mailbox before the tagged answer */
 	struct imap_seqset set;	/* scratch for sequence sets */
 	struct append app;
 	char tag[IMAP_TAG_MAX + 1];
@@ -95,6 +96,7 @@ void out_string(struct session *, char const *, size_t);
 /* NIL for a null pointer */
 void out_nstring(struct session *, char const *, size_t);
 void tagged(struct session *, char const *status, char const *text);
+void before_tagged(struct session *);
 void bad(struct session *, char const *text);
 void flush(struct session *);
 void die_client(struct session *, char const *event);

@@ -349,6 +349,7 @@ cmd_copy(struct session *s, int uid, int move)
 	}
 	if (n && validity) {
 		char head[64];
+		before_tagged(s);
 		outs(s, s->tag);
 		snprintf(head, sizeof head, " OK [COPYUID %lu ", validity);
 		outs(s, head);
@@ -636,6 +637,7 @@ cmd_append(struct session *s)
 	if (!quota_add(s->maildir, s->user, bytes, (long long)k))
 		logwarn(s, "update the quota");
 	if (validity) {
+		before_tagged(s);
 		outf(s, "%s OK [APPENDUID %lu ", s->tag, validity);
 		out_uidset(s, uids, k);
 		outs(s, "] APPEND completed\r\n");
