@@ -556,6 +556,7 @@ retrieve(struct mbox *s, struct pop3_cmd const *c, int top)
 		}
 		if (!r)
 			break;
+		deadline(s);	/* a slow client that keeps reading is not idle */
 		put(s, out, pop3_enc_feed(&e, in, (size_t)r, out));
 	}
 	close(fd);

@@ -292,8 +292,10 @@ check(struct pop3d *s, char const *pass, size_t plen, char const *mech)
 		strerr_warnwu1sys("write the credentials");
 	close(p[1]);
 	buffer_rpeek(&s->in, v);
-	if ((v[0].iov_len && allwrite(sp[0], v[0].iov_base, v[0].iov_len) < v[0].iov_len) ||
-	    (v[1].iov_len && allwrite(sp[0], v[1].iov_base, v[1].iov_len) < v[1].iov_len))
+	/* EPIPE: the program is gone already (a bad login, most likely) */
+	if (((v[0].iov_len && allwrite(sp[0], v[0].iov_base, v[0].iov_len) < v[0].iov_len) ||
+	    (v[1].iov_len && allwrite(sp[0], v[1].iov_base, v[1].iov_len) < v[1].iov_len)) &&
+	    errno != EPIPE)
 		strerr_warnwu1sys("pass on the pipelined commands");
 	shutdown(sp[0], SHUT_WR);
 	do
