@@ -196,6 +196,12 @@ def count_new(maildir):
 
 
 def clear_maildir(maildir):
+	"""Empties the Maildir, and drops the Maildir++ usage file (no longer
+	true once the messages are gone), so that every run starts alike."""
+	try:
+		os.unlink(os.path.join(maildir, "maildirsize"))
+	except FileNotFoundError:
+		pass
 	for sub in ("new", "cur", "tmp"):
 		d = os.path.join(maildir, sub)
 		try:
