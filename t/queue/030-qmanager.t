@@ -112,6 +112,7 @@ def main(t):
         hdrs = parts[2].get_payload()
         t.ok('Subject: partly bad' in hdrs and 'Message-ID: <pb@t>' in hdrs and 'body' not in hdrs,
              'the original header, without the body', hdrs)
+    wait_for(lambda: 'id=%s event=done' % origid in q.log(), slow(10))
     done = [line for line in q.log().splitlines() if 'id=%s event=done' % origid in line]
     t.ok(done and 'failed=2' in done[0] and 'bounce=' in done[0] and 'bounce=none' not in done[0],
          'completion line names the bounce', done)

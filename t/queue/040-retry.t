@@ -71,9 +71,11 @@ def main(t):
          and '4.2.1 try again later' in row[0][8], 'env/: pending, tries 1, original address, last error', text)
     t.ok(wait_for(lambda: q.count('temp@example.org') == 1, slow(20)), 'delivered on the third attempt')
     t.ok(wait_for(lambda: q.count('crash@example.org') == 1, slow(20)), 'killed by a signal: retried and delivered')
+    wait_for(lambda: len(attempts(q, 'temp@example.org')) >= 3, slow(10))
     a = attempts(q, 'temp@example.org')
     t.is_([re.search(r'result=(\w+) tries=(\d+)', ln).groups() for ln in a],
           [('deferred', '1'), ('deferred', '2'), ('delivered', '3')], 'deferred, deferred, delivered')
+    wait_for(lambda: len(attempts(q, 'crash@example.org')) >= 2, slow(10))
     c = attempts(q, 'crash@example.org')
     t.ok(c and 'deferred' in c[0] and 'signal 9' in c[0], 'a signal is a temporary failure', c)
     with open(os.path.join(state, 'calls')) as f:
@@ -94,6 +96,7 @@ def main(t):
     t.ok(wait_for(lambda: any('rcpt=perm@example.org' in ln and 'result=failed' in ln
                               for ln in q.log().splitlines()), slow(10)), 'exit 100: failed at once')
     t.ok(wait_for(lambda: mid2 not in q.ls('mess'), slow(30)), 'gave up after QUEUE_LIFETIME')
+    wait_for(lambda: 'id=%s event=done' % mid2 in q.log(), slow(10))
     a = attempts(q, 'always@example.org')
     t.ok(len(a) >= 3 and 'result=failed' in a[-1] and all('deferred' in ln for ln in a[:-1]),
          'deferred until the lifetime ran out, then failed', a)
