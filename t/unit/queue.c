@@ -208,15 +208,17 @@ static void
 test_bounce(void)
 {
 	char st[16], path[] = "/tmp/chainmail-unit-XXXXXX", mpath[] = "/tmp/chainmail-unit-XXXXXX";
-	static char got[8192];
-	struct bounce_rcpt br[2] = {
+	static char got[16384];
+	struct bounce_rcpt br[3] = {
 		{ "a@example.org", "alias@example.org", "5.1.1 no such user", 0 },
-		{ "b@example.org", "b@example.org", "550 5.7.1 refused by policy", 1717171717 }
+		{ "b@example.org", "b@example.org", "550 5.7.1 refused by policy", 1717171717 },
+		{ "c@remote.example", "c@remote.example",
+		  "5.1.1 mx.remote.example [192.0.2.1] said: 550 5.1.1 no such user", 1717171717 }
 	};
 	struct bounce b = {
 		.hostname = "mx.example.org", .to = "s@remote.example", .id = "1.2.3.4",
 		.sender = "s@remote.example", .arrival = 1717171000, .now = 1717171717,
-		.dbl = 0, .r = br, .n = 2
+		.dbl = 0, .r = br, .n = 3
 	};
 	struct queue_out o;
 	int fd, mfd;
@@ -258,6 +260,10 @@ test_bounce(void)
 	    "first recipient block");
 	tap_ok(strstr(got, "Status: 5.7.1\nDiagnostic-Code: smtp; 550 5.7.1 refused by policy\n"
 	    "Last-Attempt-Date: ") != 0, "second recipient block: smtp diagnostic, last attempt");
+	tap_ok(strstr(got, "Final-Recipient: rfc822; c@remote.example\nOriginal-Recipient: rfc822; "
+	    "c@remote.example\nAction: failed\nStatus: 5.1.1\nRemote-MTA: dns; mx.remote.example\n"
+	    "Diagnostic-Code: smtp; 550 5.1.1 no such user\n") != 0,
+	    "a remote reply: Remote-MTA and the reply as an smtp Diagnostic-Code");
 	tap_ok(strstr(got, "Subject: original\nFrom: s@remote.example\n\n--=_chainmail_") != 0,
 	    "original header, then the closing boundary");
 	tap_ok(strstr(got, "the body") == 0, "no body returned");
