@@ -424,7 +424,7 @@ settings(struct session *s)
 {
 	unsigned long q;
 
-	if (!cfg_ulong("IMAPD_TIMEOUT", SESSION_TIMEOUT, &s->timeout) || s->timeout < 60 ||
+	if (!cfg_ulong("IMAPD_TIMEOUT", SESSION_TIMEOUT, &s->timeout) || !s->timeout ||
 	    s->timeout > 86400)
 		strerr_dieinvalid(RC_PERM, "IMAPD_TIMEOUT");
 	if (!cfg_ulong("IMAPD_MAXERRORS", ERRORS_MAX, &s->maxerrors) || !s->maxerrors)

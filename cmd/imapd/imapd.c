@@ -491,11 +491,11 @@ session(struct imapd *s)
 			break;
 		case IMAP_PARSE_LITERAL:
 			if (!imap_parser_literal_accept(p)) {
-				tagged(s, "BAD", p->err);
 				if (p->fatal) {
 					say(s, "* BYE Literal too big", 0, 0);
 					bye(s, "literaltoobig", RC_CLIENT);
 				}
+				bad(s, p->err);
 				break;
 			}
 			if (p->litsync) {
