@@ -240,25 +240,19 @@ bounce_write(struct queue_out *o, struct bounce const *b, int msgfd)
 	put_date(o, "Arrival-Date: ", b->arrival);
 	for (size_t i = 0; i < b->n; i++) {
 		char const *reason = b->r[i].reason, *said = strstr(reason, " said: ");
+		char const *host = 0;
+		size_t hl = 0;
 		int smtp = isdig(reason[0]) && isdig(reason[1]) && isdig(reason[2]);
 		bounce_status(status, sizeof status, reason);
 		/* "<status> <host> [<ip>] said: <reply>" (from smtp-send) */
 		if (said && isdig(said[7]) && isdig(said[8]) && isdig(said[9])) {
-			char const *host = strchr(reason, ' ');
-			size_t hl = 0;
+			host = strchr(reason, ' ');
 			if (host) {
 				host++;
 				while (host[hl] && host[hl] != ' ')
 					hl++;
-			}
-			if (hl && host + hl <= said) {
-				queue_out_puts(o, "\nRemote-MTA: dns; ");
-				for (size_t k = 0; k < hl && k < 255; k++) {
-					char c = host[k];
-					if ((unsigned char)c < 0x21 || (unsigned char)c > 0x7e)
-						c = '?';
-					queue_out_put(o, &c, 1);
-				}
+				if (host + hl > said)
+					hl = 0;
 			}
 			reason = said + 7;
 			smtp = 1;
@@ -269,6 +263,15 @@ bounce_write(struct queue_out *o, struct bounce const *b, int msgfd)
 		put_addrtype(o, b->r[i].orig);
 		queue_out_puts(o, "\nAction: failed\nStatus: ");
 		queue_out_puts(o, status);
+		if (hl) {
+			queue_out_puts(o, "\nRemote-MTA: dns; ");
+			for (size_t k = 0; k < hl && k < 255; k++) {
+				char c = host[k];
+				if ((unsigned char)c < 0x21 || (unsigned char)c > 0x7e)
+					c = '?';
+				queue_out_put(o, &c, 1);
+			}
+		}
 		queue_out_puts(o, "\nDiagnostic-Code: ");
 		queue_out_puts(o, smtp ? "smtp; " : "x-unix; ");
 		put_clean(o, reason, QUEUE_REASON_MAX);
