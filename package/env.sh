@@ -50,6 +50,14 @@ export SUBMISSION_PORT SMTPS_PORT
 : "${POP3_PORT:=2110}"
 : "${POP3S_PORT:=2995}"
 export POP3_PORT POP3S_PORT
+# IMAP (service/imapd: STARTTLS; service/imaps: implicit TLS); 0 = off
+: "${IMAP_PORT:=2143}"
+: "${IMAPS_PORT:=2993}"
+export IMAP_PORT IMAPS_PORT
+# the queue chain smtpd runs after DATA (service/smtpd, submission, smtps),
+# split on blanks: e.g. "masquerade enqueue" (doc/container.md)
+: "${SMTPD_CHAIN:=enqueue}"
+export SMTPD_CHAIN
 PATH=$CHAINMAIL_BIN:$PATH
 export PATH
 
