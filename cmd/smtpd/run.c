@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <skalibs/allreadwrite.h>
+#include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include <skalibs/unix-timed.h>
 
@@ -224,6 +225,7 @@ struct chain {
 	int env;	/* and the envelope here */
 	int rep;	/* and read the reply here */
 	int broken;	/* a write failed: the chain is gone */
+	unsigned long timeout;	/* seconds a write may wait for the chain */
 };
 
 static int
@@ -275,16 +277,33 @@ chain_start(struct smtpd *s, struct chain *c)
 	c->env = e[1];
 	c->rep = r[0];
 	c->broken = 0;
+	c->timeout = s->timeout;
+	/* a chain that stops reading must not block us for ever */
+	if (ndelay_on(c->msg) < 0 || ndelay_on(c->env) < 0)
+		c->broken = 1;
 	return 1;
 }
 
 static void
 chain_write(struct chain *c, int fd, char const *p, size_t len)
 {
-	if (c->broken || !len)
-		return;
-	if (allwrite(fd, p, len) < len)
-		c->broken = 1;
+	time_t end = time(0) + (time_t)c->timeout;
+
+	while (!c->broken && len) {
+		ssize_t w = write(fd, p, len);
+		if (w > 0) {
+			p += w;
+			len -= (size_t)w;
+		} else if (w < 0 && errno == EAGAIN) {
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+			time_t now = time(0);
+			if (now >= end || !poll(&pf, 1, (int)(end - now) * 1000)) {
+				strerr_warnw1x("the queue chain does not read its input: given up");
+				c->broken = 1;
+			}
+		} else if (w < 0 && errno != EINTR)
+			c->broken = 1;
+	}
 }
 
 /* Abort: the chain must not commit anything. Closing the envelope pipe
