@@ -288,3 +288,106 @@ pop3_mdtime(char const *name)
 	}
 	return t;
 }
+
+/* A decimal number at *p (advanced past it). 1 ok, 0 none or too big. */
+static int
+dnum(char const **p, char const *end, unsigned long *v)
+{
+	char const *q = *p;
+	unsigned long x = 0;
+
+	if (q == end || *q < '0' || *q > '9')
+		return 0;
+	for (; q < end && *q >= '0' && *q <= '9'; q++) {
+		if (x > (ULONG_MAX - 9) / 10)
+			return 0;
+		x = x * 10 + (unsigned long)(*q - '0');
+	}
+	*p = q;
+	*v = x;
+	return 1;
+}
+
+int
+pop3_dovecot_header(char const *line, size_t len, unsigned int *version, unsigned long *validity)
+{
+	char const *p = line, *end = line + len;
+	unsigned long ver, v = 0, next;
+	int have = 0;
+
+	if (!dnum(&p, end, &ver) || p == end || *p != ' ')
+		return 0;
+	if (ver == 1) {
+		p++;
+		if (!dnum(&p, end, &v) || p == end || *p++ != ' ' || !dnum(&p, end, &next))
+			return 0;
+		*version = 1;
+		*validity = v;
+		return 1;
+	}
+	if (ver != 3)
+		return 0;	/* version 2 (a few development versions) has another record form */
+	while (p < end) {
+		while (p < end && *p == ' ')
+			p++;
+		if (p < end && *p == 'V') {
+			p++;
+			if (!dnum(&p, end, &v))
+				return 0;
+			have = 1;
+		}
+		while (p < end && *p != ' ')
+			p++;
+	}
+	if (!have)
+		return 0;
+	*version = (unsigned int)ver;
+	*validity = v;
+	return 1;
+}
+
+int
+pop3_dovecot_record(char const *line, size_t len, unsigned int version, unsigned long *uid,
+    char const **unique, size_t *ulen, char const **puidl, size_t *plen)
+{
+	char const *p = line, *end = line + len, *file;
+
+	*puidl = 0;
+	*plen = 0;
+	if (!dnum(&p, end, uid) || !*uid || p == end || *p != ' ')
+		return 0;
+	p++;
+	if (version == 1)
+		file = p;
+	else {
+		for (;;) {
+			char const *f;
+			while (p < end && *p == ' ')
+				p++;
+			if (p == end)
+				return 0;
+			if (*p == ':') {
+				file = p + 1;
+				break;
+			}
+			f = p;
+			while (p < end && *p != ' ')
+				p++;
+			if (*f == 'P' && p - f > 1) {
+				*puidl = f + 1;
+				*plen = (size_t)(p - f - 1);
+			}
+		}
+	}
+	*unique = file;
+	*ulen = 0;
+	while (file + *ulen < end && file[*ulen] != ',' && file[*ulen] != ':' && file[*ulen] != ' ')
+		(*ulen)++;
+	return *ulen > 0;
+}
+
+size_t
+pop3_dovecot_uidl(unsigned long uid, unsigned long validity, char *out)
+{
+	return (size_t)snprintf(out, 33, "%08lx%08lx", uid, validity);
+}

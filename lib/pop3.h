@@ -98,6 +98,23 @@ void pop3_mdname(char const *name, struct pop3_mdname *m);
  * out needs POP3_UIDL_MAX + 1 bytes. Returns the length. */
 size_t pop3_uidl(char const *unique, size_t len, char *out);
 
+/* Dovecot's "dovecot-uidlist", read so that UIDLs survive a move from
+ * Dovecot (whose default pop3_uidl_format is "%08Xu%08Xv": the UID and
+ * the UIDVALIDITY in hex). The header line: version 1
+ * "1 <validity> <next>", version 3 "3 V<validity> N<next> ...".
+ * 1 ok (*version, *validity set), 0 not a header we know. */
+int pop3_dovecot_header(char const *line, size_t len, unsigned int *version, unsigned long *validity);
+/* A record line: version 1 "<uid> <file>", version 3 "<uid> [<X><value>
+ * ...] :<file>". Sets the UID, the unique part of the file name and
+ * the POP3 UIDL that Dovecot saved ("P" field, pop3_save_uidl), if any
+ * (*plen 0 when none). 1 ok, 0 malformed. */
+int pop3_dovecot_record(char const *line, size_t len, unsigned int version, unsigned long *uid,
+    char const **unique, size_t *ulen, char const **puidl, size_t *plen);
+/* The UIDL Dovecot gave by default: its "%08Xu%08Xv" prints lower-case
+ * hex ("%08lx%08lx" of uid and validity).
+ * out needs 33 bytes. Returns the length. */
+size_t pop3_dovecot_uidl(unsigned long uid, unsigned long validity, char *out);
+
 /* The sort key of a Maildir name: its leading decimal seconds. */
 unsigned long long pop3_mdtime(char const *name);
 

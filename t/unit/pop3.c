@@ -231,6 +231,39 @@ names(void)
 	}
 }
 
+static void
+dovecot(void)
+{
+	unsigned int ver;
+	unsigned long val, uid;
+	char const *u, *pu;
+	size_t ul, pl;
+	char buf[40];
+	char const *r;
+
+	tap_ok(pop3_dovecot_header("3 V1385637045 N3 G3085f01b7f11a75298460000c0b9fc1a", 51, &ver, &val) &&
+	    ver == 3 && val == 1385637045UL, "dovecot-uidlist v3 header");
+	tap_ok(pop3_dovecot_header("1 1093432242 3", 14, &ver, &val) && ver == 1 && val == 1093432242UL,
+	    "dovecot-uidlist v1 header");
+	tap_ok(!pop3_dovecot_header("3 N3", 4, &ver, &val) && !pop3_dovecot_header("x", 1, &ver, &val) &&
+	    !pop3_dovecot_header("2 V1 N2", 7, &ver, &val), "bad headers (no V, junk, version 2)");
+	r = "7 W2197 :1385637044.M541218P25416.host,S=2140,W=2197:2,S";
+	tap_ok(pop3_dovecot_record(r, strlen(r), 3, &uid, &u, &ul, &pu, &pl) && uid == 7 &&
+	    ul == 29 && !strncmp(u, "1385637044.M541218P25416.host", ul) && !pl, "v3 record");
+	r = "12 P0001abcd W5 :1.2.h";
+	tap_ok(pop3_dovecot_record(r, strlen(r), 3, &uid, &u, &ul, &pu, &pl) && uid == 12 &&
+	    ul == 5 && pl == 8 && !strncmp(pu, "0001abcd", 8), "v3 record with a saved POP3 UIDL");
+	r = "3 1093432241.8325.host:2,S";
+	tap_ok(pop3_dovecot_record(r, strlen(r), 1, &uid, &u, &ul, &pu, &pl) && uid == 3 && ul == 20,
+	    "v1 record");
+	tap_ok(!pop3_dovecot_record("0 :x", 4, 3, &uid, &u, &ul, &pu, &pl) &&
+	    !pop3_dovecot_record("5 W1", 4, 3, &uid, &u, &ul, &pu, &pl) &&
+	    !pop3_dovecot_record("5 :", 3, 3, &uid, &u, &ul, &pu, &pl) &&
+	    !pop3_dovecot_record("x :a", 4, 3, &uid, &u, &ul, &pu, &pl), "bad records");
+	tap_ok(pop3_dovecot_uidl(7, 1385637045UL, buf) == 16 && !strcmp(buf, "00000007529724b5"),
+	    "Dovecot's default UIDL: %08Xu%08Xv");
+}
+
 int
 main(void)
 {
@@ -238,5 +271,6 @@ main(void)
 	numbers();
 	encoder();
 	names();
+	dovecot();
 	return tap_done();
 }
