@@ -855,7 +855,7 @@ do_quit(struct mbox *s)
 			close(fd);
 		}
 		if (!quota_add(".", s->user, -bytes, -count))
-			strerr_warnwu1sys("update the quota usage");
+			strerr_warnwu2x("update the quota usage: ", quota_error());
 	}
 	s->ndeleted = (unsigned long)count;
 	if (failed) {
