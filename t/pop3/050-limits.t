@@ -96,6 +96,8 @@ def main(t):
     t.like(c.cmd(''), r'^-ERR ', 'empty line')
     t.like(c.cmd('USER ' + 'a' * 300), r'^-ERR \[AUTH\] invalid user name', 'user name too long')
     t.like(c.cmd('USER'), r'^-ERR syntax', 'USER without a name')
+    c.cmd('USER ' + A)
+    t.like(c.cmd('PASS ' + 'p' * 513), r'^-ERR \[AUTH\] authentication failed', 'password over 512 bytes')
     t.like(c.cmd('TOOLONGVERB'), r'^-ERR unknown command', 'verb of 11 letters')
     t.like(c.cmd('user ' + A), r'^\+OK', 'verbs are case-blind')
     t.like(c.cmd('pass secret'), r'^\+OK maildrop', 'login')
