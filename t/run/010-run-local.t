@@ -75,7 +75,9 @@ class Run:
                     or k == 'CHAINMAIL_SAN'}
         self.env.update(CHAINMAIL_ETC=self.etc, CHAINMAIL_VAR=self.var, CHAINMAIL_BIN=BIN,
                         LISTEN_ADDR='127.0.0.1', SMTP_PORT=str(self.port),
-                        SUBMISSION_PORT=str(free_port()), SMTPS_PORT=str(free_port()))
+                        SUBMISSION_PORT=str(free_port()), SMTPS_PORT=str(free_port()),
+                        POP3_PORT=str(free_port()), POP3S_PORT=str(free_port()),
+                        IMAP_PORT=str(free_port()), IMAPS_PORT=str(free_port()))
         self.log = os.path.join(base, name + '.out')
         self.p = None
 

@@ -77,7 +77,8 @@ class Run:
             f.write('localhost\n')
         for dirpath, dirs, files in os.walk(self.etc):
             os.chmod(dirpath, 0o755)
-        self.ports = {'SMTP_PORT': free_port(), 'SUBMISSION_PORT': free_port(), 'SMTPS_PORT': free_port()}
+        self.ports = {k: free_port() for k in ('SMTP_PORT', 'SUBMISSION_PORT', 'SMTPS_PORT', 'POP3_PORT',
+                                               'POP3S_PORT', 'IMAP_PORT', 'IMAPS_PORT')}
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(('SMTPD_', 'CHAINMAIL_', 'SSL_', 'TLS_', 'SUBMISSION_'))
                     and k not in ('HOSTNAME', 'CERTFILE', 'KEYFILE', 'REQUIRE_TLS', 'MYNETWORKS')
