@@ -62,11 +62,25 @@ mx|relay) ;;
 *) die 100 "CHAINMAIL_PROFILE must be mx or relay, not $CHAINMAIL_PROFILE" ;;
 esac
 
-# profile_defaults: print NAME=value lines, the container's defaults for
-# the settings of doc/config.md and doc/service.md; later lines win.
-# They rank lowest: the container's environment and files an operator
-# put in $CHAINMAIL_ETC/env/ both override them.
+# profile_defaults: print NAME=value lines, one per name, the container's
+# defaults for the settings of doc/config.md and doc/service.md: the
+# image's etc/env, overridden by the profile's. They rank lowest: the
+# container's environment and files an operator put in
+# $CHAINMAIL_ETC/env/ both override them.
 profile_defaults() {
+	profile_defaults_all | awk '{
+		i = index($0, "="); n = substr($0, 1, i - 1)
+		if (!(n in v)) order[k++] = n
+		v[n] = $0
+	} END { for (j = 0; j < k; j++) print v[order[j]] }'
+}
+profile_defaults_all() {
+	for chainmail_f in "$CHAINMAIL_ROOT/etc/env"/*; do
+		[ -f "$chainmail_f" ] || continue
+		chainmail_v=
+		IFS= read -r chainmail_v <"$chainmail_f" || :
+		[ -n "$chainmail_v" ] && printf '%s=%s\n' "${chainmail_f##*/}" "$chainmail_v"
+	done
 	echo "LISTEN_ADDR=0.0.0.0"
 	echo "QUEUEDIR=$CHAINMAIL_VAR/queue"
 	echo "MAILROOT=$CHAINMAIL_VAR/mail"
