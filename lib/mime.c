@@ -55,6 +55,8 @@ mbuf_string(struct mbuf *b, char const *s, size_t n)
 {
 	int quote = n <= 1024;
 
+	if (!s)
+		s = "";
 	for (size_t i = 0; quote && i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\r' || c == '\n' || !c || c >= 0x80)
@@ -223,8 +225,12 @@ static void
 content_type(char const *v, size_t len, char const **type, size_t *tlen, char const **sub,
     size_t *slen, struct params *pp)
 {
-	char const *p = v, *end = v + len;
+	char const *p, *end;
 
+	if (!v)
+		v = "";
+	p = v;
+	end = v + len;
 	*tlen = *slen = 0;
 	if (pp) {
 		pp->n = 0;
@@ -713,7 +719,7 @@ addresses(char const *s, size_t n, struct mbuf *out)
 					mbuf_put(out, "(", 1);
 				any = 1;
 				mbuf_puts(out, "(NIL NIL ");
-				mbuf_string(out, name.s + a, name.len - a);
+				mbuf_string(out, name.s ? name.s + a : "", name.len - a);
 				mbuf_puts(out, " NIL)");
 			}
 			ingroup = 1;
@@ -778,7 +784,7 @@ addresses(char const *s, size_t n, struct mbuf *out)
 				any = 1;
 				mbuf_put(out, "(", 1);
 				if (z > a)
-					mbuf_string(out, name.s + a, z - a);
+					mbuf_string(out, name.s ? name.s + a : "", z - a);
 				else
 					mbuf_puts(out, "NIL");
 				mbuf_put(out, " ", 1);
