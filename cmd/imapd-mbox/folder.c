@@ -537,15 +537,33 @@ msg_mtime(struct folder *f, size_t i)
 	return 0;
 }
 
+/* the end of the header (after its empty line) in raw[0..n), or 0 */
+static size_t
+headerend(char const *raw, size_t n, size_t from)
+{
+	for (size_t k = from >= 2 ? from - 2 : 0; k < n; k++) {
+		if (raw[k] != '\n')
+			continue;
+		if (k == 0)
+			return 1;	/* an empty header */
+		if (k == 1 && raw[0] == '\r')
+			return 2;
+		if (k + 1 < n && raw[k + 1] == '\n')
+			return k + 2;
+		if (k + 2 < n && raw[k + 1] == '\r' && raw[k + 2] == '\n')
+			return k + 3;
+	}
+	return 0;
+}
+
 char *
 msg_load(struct folder *f, size_t i, size_t *len, size_t headonly)
 {
 	int fd = msg_open(f, i);
-	size_t cap = 65536, n = 0, w = 0;
+	size_t cap = headonly ? 8192 : 65536, n = 0, w = 0, hend = 0;
 	char *raw = 0, *outb = 0;
-	int prevcr = 0;
+	int prevcr = 0, whole = 1;
 
-	(void)headonly;
 	if (fd < 0)
 		return 0;
 	raw = malloc(cap);
@@ -570,6 +588,11 @@ msg_load(struct folder *f, size_t i, size_t *len, size_t headonly)
 			goto fail;
 		if (!r)
 			break;
+		if (headonly && (hend = headerend(raw, n + (size_t)r, n)) != 0) {
+			n = hend;	/* the header is all that is wanted */
+			whole = 0;
+			break;
+		}
 		n += (size_t)r;
 	}
 	close(fd);
@@ -592,7 +615,7 @@ msg_load(struct folder *f, size_t i, size_t *len, size_t headonly)
 	}
 	free(raw);
 	*len = w;
-	if (!f->m[i].wsize)
+	if (whole && !f->m[i].wsize)
 		f->m[i].wsize = w;
 	return outb;
 fail:

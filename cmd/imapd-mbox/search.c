@@ -267,7 +267,7 @@ load(struct search *q, size_t i, int need)
 	q->data = msg_load(&q->s->sel, i, &q->len, need == 1);
 	if (!q->data)
 		return 0;
-	q->loaded = 2;
+	q->loaded = need;
 	q->parsed = 0;
 	return 1;
 }
