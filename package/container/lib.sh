@@ -8,6 +8,8 @@
 #                      (default: two levels above this file; the image
 #                      has it in /usr/lib/chainmail)
 #   CHAINMAIL_BIN      the programs ($CHAINMAIL_ROOT/bin)
+#   CHAINMAIL_ETC_SKEL the image's etc/: Makefile, empty tables, env/
+#                      defaults, sql/ ($CHAINMAIL_ROOT/etc)
 #   CHAINMAIL_ETC      tables and env/ ($CHAINMAIL_ROOTFS/etc/chainmail)
 #   CHAINMAIL_VAR      the data volume ($CHAINMAIL_ROOTFS/data)
 #   CHAINMAIL_LOGS     the logs volume ($CHAINMAIL_ROOTFS/logs)
@@ -39,6 +41,7 @@ if [ -z "${CHAINMAIL_ROOT:-}" ]; then
 fi
 : "${CHAINMAIL_ROOTFS:=}"
 : "${CHAINMAIL_BIN:=$CHAINMAIL_ROOT/bin}"
+: "${CHAINMAIL_ETC_SKEL:=$CHAINMAIL_ROOT/etc}"
 : "${CHAINMAIL_ETC:=$CHAINMAIL_ROOTFS/etc/chainmail}"
 : "${CHAINMAIL_VAR:=$CHAINMAIL_ROOTFS/data}"
 : "${CHAINMAIL_LOGS:=$CHAINMAIL_ROOTFS/logs}"
@@ -75,7 +78,7 @@ profile_defaults() {
 	} END { for (j = 0; j < k; j++) print v[order[j]] }'
 }
 profile_defaults_all() {
-	for chainmail_f in "$CHAINMAIL_ROOT/etc/env"/*; do
+	for chainmail_f in "$CHAINMAIL_ETC_SKEL/env"/*; do
 		[ -f "$chainmail_f" ] || continue
 		chainmail_v=
 		IFS= read -r chainmail_v <"$chainmail_f" || :
