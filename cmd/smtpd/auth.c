@@ -229,6 +229,7 @@ smtpd_auth(struct smtpd *s, char const *arg, size_t len)
 		return;
 	}
 	memcpy(s->authuser, user, ulen + 1);
+	s->authrelay = !getenv("RELAYCLIENT");
 	/* relay rights and the user name for the check programs */
 	if (setenv("RELAYCLIENT", "", 1) < 0 || setenv("SMTPAUTHUSER", s->authuser, 1) < 0) {
 		s->authuser[0] = 0;

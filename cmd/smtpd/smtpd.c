@@ -435,11 +435,19 @@ session(struct smtpd *s)
 				bye(s, RC_CLIENT);
 				break;
 			case 1:
-				/* RFC 3207 4.2: forget everything learnt before TLS */
+				/* RFC 3207 4.2: forget everything learnt before TLS,
+				 * a plaintext AUTH and its relay rights too */
 				s->state = SMTPD_GREET;
 				s->helo[0] = 0;
 				s->esmtp = 0;
 				reset(s);
+				if (s->authuser[0]) {
+					s->authuser[0] = 0;
+					unsetenv("SMTPAUTHUSER");
+					if (s->authrelay)
+						unsetenv("RELAYCLIENT");
+					s->authrelay = 0;
+				}
 				break;
 			}
 			break;

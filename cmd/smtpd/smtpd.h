@@ -62,6 +62,7 @@ struct smtpd {
 	unsigned long authfails;
 	int secret;			/* the next line is a credential: never log it */
 	char authuser[513];
+	int authrelay;			/* RELAYCLIENT was set by AUTH */
 	unsigned long messages;
 	char helo[SMTP_HELO_MAX + 1];
 
