@@ -640,6 +640,98 @@ drop_stale(struct uidlist *l, struct mdscan const *scan, char const *dir)
 	return index_names(l);
 }
 
+/* A Dovecot "dovecot-uidlist" (version 1 or 3), so that a Maildir
+ * that Dovecot served keeps its UIDs and UIDVALIDITY: clients need not
+ * fetch everything again. 1 imported, 0 none or unreadable. */
+static int
+import_dovecot(struct uidlist *l, char const *dir)
+{
+	char path[PATH_MAX];
+	char *buf = 0, *p, *end, *eol;
+	struct stat st;
+	size_t got = 0;
+	unsigned long last = 0;
+	int fd, ok = 0;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/dovecot-uidlist", dir) >= sizeof path)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || (unsigned long long)st.st_size > UIDLIST_MAXBYTES ||
+	    !(buf = malloc((size_t)st.st_size + 1)))
+		goto out;
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = 0;
+	end = buf + got;
+	eol = memchr(buf, '\n', got);
+	if (!eol)
+		goto out;
+	*eol = 0;
+	/* "3 V<validity> N<next> ..." or "1 <validity> <next>" */
+	if (!strncmp(buf, "3 ", 2)) {
+		char *v = strstr(buf, " V"), *n = strstr(buf, " N");
+		if (!v || !n)
+			goto out;
+		v += 2;
+		n += 2;
+		if (!number((char const **)&v, eol, &l->validity) ||
+		    !number((char const **)&n, eol, &l->next))
+			goto out;
+	} else if (!strncmp(buf, "1 ", 2)) {
+		char *q = buf + 2;
+		if (!number((char const **)&q, eol, &l->validity) || *q++ != ' ' ||
+		    !number((char const **)&q, eol, &l->next))
+			goto out;
+	} else
+		goto out;
+	if (!l->validity || !l->next)
+		goto out;
+	l->n = 0;
+	l->plen = 0;
+	for (p = eol + 1; p < end; p = eol + 1) {
+		unsigned long uid;
+		char *name;
+		size_t nl;
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		if (!number((char const **)&p, eol, &uid) || uid <= last || uid >= l->next)
+			continue;
+		/* v3: extension fields, then ":<name>"; v1: " <name>" */
+		name = memchr(p, ':', (size_t)(eol - p));
+		if (name)
+			name++;
+		else {
+			while (p < eol && *p == ' ')
+				p++;
+			name = p;
+		}
+		nl = md_uniquelen(name);
+		if (nl > (size_t)(eol - name))
+			nl = (size_t)(eol - name);
+		if (!nl || memchr(name, ' ', nl))
+			continue;
+		if (!addrec(l, uid, name, nl))
+			goto out;
+		last = uid;
+	}
+	ok = index_names(l);
+out:
+	free(buf);
+	close(fd);
+	if (!ok)
+		clear(l);
+	return ok;
+}
+
 int
 uidlist_assign(struct uidlist *l, char const *dir, struct mdscan const *scan, size_t *added)
 {
@@ -666,7 +758,8 @@ uidlist_assign(struct uidlist *l, char const *dir, struct mdscan const *scan, si
 	r = uidlist_read(l, dir);
 	if (r < 0)
 		goto out;
-	if (!r) {
+	if (!r && (errno != ENOENT || !import_dovecot(l, dir))) {
+		clear(l);
 		l->validity = newvalidity();
 		l->next = 1;
 	}

@@ -157,6 +157,25 @@ main(void)
 		tap_ok(uidlist_assign(&l, dir, &s, &added) && added == s.n && l.validity != v1,
 		    "assign: lost list rebuilt with a new UIDVALIDITY");
 	}
+	/* a Maildir Dovecot served: its UIDs and UIDVALIDITY are kept */
+	{
+		char p[512];
+		FILE *f;
+		snprintf(p, sizeof p, "%s/" UIDLIST_FILE, dir);
+		unlink(p);
+		snprintf(p, sizeof p, "%s/dovecot-uidlist", dir);
+		f = fopen(p, "w");
+		fputs("3 V1234 N60 Gabcdef\n41 :500.M1P1.h\n"
+		    "45 W100 S90 :050.M1P1.h,S=17:2,S\n", f);
+		fclose(f);
+		mdscan_read(&s, dir);
+		l.ino = 0;
+		tap_ok(uidlist_assign(&l, dir, &s, &added) && l.validity == 1234 &&
+		    uidof(&l, "500.M1P1.h") == 41 && uidof(&l, "050.M1P1.h") == 45,
+		    "dovecot-uidlist: UIDs and UIDVALIDITY taken over");
+		tap_ok(added == s.n - 2 && l.next == 60 + added && uidof(&l, "100.M1P1.h") >= 60,
+		    "dovecot-uidlist: other files get UIDs from its next");
+	}
 	mdscan_free(&s);
 	uidlist_free(&l);
 	{
