@@ -134,8 +134,11 @@ fuzz-check: $(FUZZERS)
 run: all
 	sh package/run-local
 
+# SMTP (vs Postfix), TLS (vs Postfix), POP3 (vs Dovecot): see doc/bench.md
 bench: all
 	sh t/bench/run
+	sh t/bench/tls
+	python3 t/bench/pop3
 
 # Install the Debian packages listed in package/deps that are missing
 # (only as root; otherwise print what is missing).
