@@ -551,6 +551,8 @@ main(int argc, char const *const *argv)
 	if (!geteuid())
 		strerr_warnw1x("running as root: use tcpserver -u/-g or s6-setuidgid");
 	signal(SIGPIPE, SIG_IGN);
+	/* a caller's SIG_IGN for SIGCHLD would make our children unwaitable */
+	signal(SIGCHLD, SIG_DFL);
 	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
 		strerr_diefu1sys(RC_TEMP, "set the socket non-blocking");
 	buffer_init(&s.in, &buffer_read, 0, inbuf, sizeof inbuf);
