@@ -103,6 +103,13 @@ copy_message(struct enqueue *q)
 			die_temp(q, "write the message");
 		q->bytes += (unsigned long long)r;
 	}
+}
+
+/* Only once the envelope says the transfer is complete: an aborted one
+ * is removed without forcing its bytes to disk first. */
+static void
+sync_message(struct enqueue *q)
+{
 	if (fsync(q->tmpfd) < 0)
 		die_temp(q, "fsync the message");
 	if (close(q->tmpfd) < 0) {
@@ -216,6 +223,7 @@ main(int argc, char const *const *argv)
 	}
 	copy_message(&q);
 	read_envelope(&q);
+	sync_message(&q);
 
 	if (!queue_mess_commit(q.qdir, q.id, &q.seq)) {
 		q.id[0] = 0;	/* already removed */
