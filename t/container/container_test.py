@@ -137,7 +137,6 @@ class Root:
             'CHAINMAIL_BIN': BIN,
             'CHAINMAIL_ETC_SKEL': self.skel,
             'HOSTNAME': 'mx.test.example',
-            'TMPDIR': self.dir,
         }
         if SAN:
             e['CHAINMAIL_SAN'] = '1'
