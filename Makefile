@@ -32,7 +32,10 @@ LDFLAGS  += $(LDHARD)
 # tinycdb first: libskarnet also exports cdb_init, cdb_find, cdb_free and
 # cdb_hash (skalibs' own CDB API, other signatures). The dynamic linker
 # binds each name to the first library that defines it, in link order.
-LDLIBS   := -lcdb -lskarnet -lcrypt -lmariadb
+# No -lmariadb: lib/sql.c loads libmariadb.so.3 with dlopen() only when
+# MYSQL_HOST is set, so that the programs run per message do not load
+# it (and libssl, libcrypto, libz) at every start (doc/bench.md).
+LDLIBS   := -lcdb -lskarnet -lcrypt
 
 # Where things go: the plain build in bin/ and build/, the sanitizer
 # build entirely under build/san/ so both can coexist.

@@ -5,10 +5,19 @@
  * placeholder becomes a '?' and is bound, in order, to its value; inside
  * quotes ('...', "...", `...`) the text is left alone, and comments are
  * removed. A literal '?' outside quotes is refused, so the number of
- * bound values always matches. */
+ * bound values always matches.
+ *
+ * libmariadb is not linked in: it is loaded with dlopen() at the first
+ * connection, so that a program run without MYSQL_HOST (rcpt-check,
+ * maildir-deliver... once per message) does not pay for loading it and
+ * libssl, libcrypto and libz at every start (doc/bench.md). <mysql.h>
+ * still gives the types and constants; the functions are called through
+ * the pointers in lib below, looked up by name. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +35,55 @@
 
 #define SQL_ARGS_MAX	16
 #define SQL_RCOLS_MAX	32	/* columns of a result at all (the rest are skipped) */
+
+#define SQL_LIBRARY	"libmariadb.so.3"	/* Debian's libmariadb3 */
+
+/* The functions of libmariadb that are used, set by load(). */
+struct mariadb {
+	MYSQL *(*init)(MYSQL *);
+	int (*options)(MYSQL *, enum mysql_option, void const *);
+	MYSQL *(*real_connect)(MYSQL *, char const *, char const *, char const *,
+	    char const *, unsigned int, char const *, unsigned long);
+	char const *(*error)(MYSQL *);
+	void (*close)(MYSQL *);
+	unsigned int (*num_fields)(MYSQL_RES *);
+	void (*free_result)(MYSQL_RES *);
+	MYSQL_STMT *(*stmt_init)(MYSQL *);
+	int (*stmt_prepare)(MYSQL_STMT *, char const *, unsigned long);
+	my_bool (*stmt_close)(MYSQL_STMT *);
+	unsigned int (*stmt_errno)(MYSQL_STMT *);
+	char const *(*stmt_error)(MYSQL_STMT *);
+	unsigned long (*stmt_param_count)(MYSQL_STMT *);
+	my_bool (*stmt_bind_param)(MYSQL_STMT *, MYSQL_BIND *);
+	my_bool (*stmt_bind_result)(MYSQL_STMT *, MYSQL_BIND *);
+	int (*stmt_execute)(MYSQL_STMT *);
+	MYSQL_RES *(*stmt_result_metadata)(MYSQL_STMT *);
+	unsigned long long (*stmt_affected_rows)(MYSQL_STMT *);
+	unsigned int (*stmt_field_count)(MYSQL_STMT *);
+	int (*stmt_store_result)(MYSQL_STMT *);
+	int (*stmt_fetch)(MYSQL_STMT *);
+	my_bool (*stmt_free_result)(MYSQL_STMT *);
+	my_bool (*stmt_reset)(MYSQL_STMT *);
+};
+
+static struct mariadb lib;
+static void *libhandle;		/* NULL until loaded */
+
+#define LIBFN(f)	{ "mysql_" #f, offsetof(struct mariadb, f) }
+static struct {
+	char const *name;
+	size_t off;
+} const libfns[] = {
+	LIBFN(init), LIBFN(options), LIBFN(real_connect), LIBFN(error),
+	LIBFN(close), LIBFN(num_fields), LIBFN(free_result),
+	LIBFN(stmt_init), LIBFN(stmt_prepare), LIBFN(stmt_close),
+	LIBFN(stmt_errno), LIBFN(stmt_error), LIBFN(stmt_param_count),
+	LIBFN(stmt_bind_param), LIBFN(stmt_bind_result), LIBFN(stmt_execute),
+	LIBFN(stmt_result_metadata), LIBFN(stmt_affected_rows),
+	LIBFN(stmt_field_count), LIBFN(stmt_store_result), LIBFN(stmt_fetch),
+	LIBFN(stmt_free_result), LIBFN(stmt_reset),
+};
+#undef LIBFN
 
 static struct {
 	char const *name;
@@ -125,11 +183,11 @@ disconnect(struct sql *s)
 {
 	for (unsigned int i = 0; i < SQL_NQUERIES; i++)
 		if (s->stmt[i]) {
-			mysql_stmt_close(s->stmt[i]);
+			lib.stmt_close(s->stmt[i]);
 			s->stmt[i] = NULL;
 		}
 	if (s->db) {
-		mysql_close(s->db);
+		lib.close(s->db);
 		s->db = NULL;
 	}
 }
@@ -140,6 +198,40 @@ sql_free(struct sql *s)
 	disconnect(s);
 	free(s->buf);
 	s->buf = NULL;
+}
+
+/* Load libmariadb and look its functions up, once per process (a
+ * failure is tried again at the next connection). 1 ok, 0 error
+ * (s->err says why: the library is not installed, or lacks a function). */
+static int
+load(struct sql *s)
+{
+	void *h;
+	char const *e;
+
+	if (libhandle)
+		return 1;
+	h = dlopen(SQL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		e = dlerror();
+		seterr(s, "cannot load " SQL_LIBRARY " (MYSQL_HOST is set)",
+		    e ? e : "unknown error");
+		errno = ENOENT;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof libfns / sizeof libfns[0]; i++) {
+		void *f = dlsym(h, libfns[i].name);
+		if (!f) {
+			seterr(s, SQL_LIBRARY " lacks a function", libfns[i].name);
+			dlclose(h);
+			errno = ENOSYS;
+			return 0;
+		}
+		/* POSIX: a function's address fits a void * (dlsym) */
+		memcpy((char *)&lib + libfns[i].off, &f, sizeof f);
+	}
+	libhandle = h;
+	return 1;
 }
 
 static int
@@ -156,6 +248,10 @@ dbconnect(struct sql *s)
 		errno = EAGAIN;
 		return 0;	/* s->err still says why */
 	}
+	if (!load(s)) {
+		s->failed = now ? now : 1;
+		return 0;
+	}
 	if (!cfg_ulong("MYSQL_PORT", 3306, &port) || port > 65535) {
 		seterr(s, "MYSQL_PORT", "not a port number");
 		errno = EINVAL;
@@ -165,20 +261,20 @@ dbconnect(struct sql *s)
 		sock = host;
 		host = "localhost";
 	}
-	db = mysql_init(NULL);
+	db = lib.init(NULL);
 	if (!db) {
 		seterr(s, "connect", "out of memory");
 		errno = ENOMEM;
 		return 0;
 	}
-	mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
-	mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &io);
-	mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &io);
-	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (!mysql_real_connect(db, host, cfg_str("MYSQL_USER", NULL), cfg_str("MYSQL_PASS", NULL),
+	lib.options(db, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+	lib.options(db, MYSQL_OPT_READ_TIMEOUT, &io);
+	lib.options(db, MYSQL_OPT_WRITE_TIMEOUT, &io);
+	lib.options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (!lib.real_connect(db, host, cfg_str("MYSQL_USER", NULL), cfg_str("MYSQL_PASS", NULL),
 	    cfg_str("MYSQL_DATABASE", "mail"), (unsigned int)port, sock, CLIENT_FOUND_ROWS)) {
-		seterr(s, "connect", mysql_error(db));
-		mysql_close(db);
+		seterr(s, "connect", lib.error(db));
+		lib.close(db);
 		s->failed = now ? now : 1;
 		errno = ECONNREFUSED;
 		return 0;
@@ -354,21 +450,21 @@ prepare(struct sql *s, enum sql_query q)
 	querysig(s, q, s->qsig[q]);
 	if (!readquery(s, q, text, sizeof text) || !sql_rewrite(s, q, text, sqltext, sizeof sqltext))
 		return 0;
-	st = mysql_stmt_init(s->db);
+	st = lib.stmt_init(s->db);
 	if (!st) {
 		seterr(s, queries[q].name, "out of memory");
 		errno = ENOMEM;
 		return 0;
 	}
-	if (mysql_stmt_prepare(st, sqltext, strlen(sqltext))) {
-		s->lasterrno = mysql_stmt_errno(st);
-		seterr(s, queries[q].name, mysql_stmt_error(st));
-		mysql_stmt_close(st);
+	if (lib.stmt_prepare(st, sqltext, strlen(sqltext))) {
+		s->lasterrno = lib.stmt_errno(st);
+		seterr(s, queries[q].name, lib.stmt_error(st));
+		lib.stmt_close(st);
 		return -1;
 	}
-	if (mysql_stmt_param_count(st) != s->argc[q]) {
+	if (lib.stmt_param_count(st) != s->argc[q]) {
 		seterr(s, queries[q].name, "placeholders do not match");
-		mysql_stmt_close(st);
+		lib.stmt_close(st);
 		errno = EINVAL;
 		return 0;
 	}
@@ -448,7 +544,7 @@ attempt(struct sql *s, enum sql_query q, struct sql_args const *a, sql_row_fn *f
 		long long sig[3];
 		querysig(s, q, sig);
 		if (memcmp(sig, s->qsig[q], sizeof sig)) {
-			mysql_stmt_close(s->stmt[q]);
+			lib.stmt_close(s->stmt[q]);
 			s->stmt[q] = NULL;
 		}
 	}
@@ -460,23 +556,23 @@ attempt(struct sql *s, enum sql_query q, struct sql_args const *a, sql_row_fn *f
 	}
 	st = s->stmt[q];
 	bind_args(s, q, a, &b);
-	if (s->argc[q] && mysql_stmt_bind_param(st, b.in))
+	if (s->argc[q] && lib.stmt_bind_param(st, b.in))
 		goto sqlerr;
-	if (mysql_stmt_execute(st))
+	if (lib.stmt_execute(st))
 		goto sqlerr;
-	meta = mysql_stmt_result_metadata(st);
+	meta = lib.stmt_result_metadata(st);
 	if (!meta) {
-		my_ulonglong n = mysql_stmt_affected_rows(st);
-		if (mysql_stmt_field_count(st))
+		my_ulonglong n = lib.stmt_affected_rows(st);
+		if (lib.stmt_field_count(st))
 			goto sqlerr;
 		return n == (my_ulonglong)-1 ? 0 : n > LONG_MAX ? LONG_MAX : (long)n;
 	}
-	ncol = mysql_num_fields(meta);
-	mysql_free_result(meta);
+	ncol = lib.num_fields(meta);
+	lib.free_result(meta);
 	if (ncol > SQL_RCOLS_MAX) {
 		seterr(s, queries[q].name, "more than 32 columns");
-		mysql_stmt_free_result(st);
-		mysql_stmt_reset(st);
+		lib.stmt_free_result(st);
+		lib.stmt_reset(st);
 		return -1;
 	}
 	memset(b.out, 0, sizeof b.out);
@@ -492,26 +588,26 @@ attempt(struct sql *s, enum sql_query q, struct sql_args const *a, sql_row_fn *f
 		b.out[i].is_null = &b.outnull[i];
 		b.out[i].error = &b.outerr[i];
 	}
-	if (mysql_stmt_bind_result(st, b.out) || mysql_stmt_store_result(st))
+	if (lib.stmt_bind_result(st, b.out) || lib.stmt_store_result(st))
 		goto sqlerr;
 	for (;;) {
 		char const *col[SQL_COLS_MAX];
 		size_t len[SQL_COLS_MAX];
 		unsigned int nc = ncol < SQL_COLS_MAX ? ncol : SQL_COLS_MAX;
 
-		r = mysql_stmt_fetch(st);
+		r = lib.stmt_fetch(st);
 		if (r == MYSQL_NO_DATA)
 			break;
 		if (r == MYSQL_DATA_TRUNCATED) {
 			seterr(s, queries[q].name, "a value longer than 64 KiB");
-			mysql_stmt_free_result(st);
+			lib.stmt_free_result(st);
 			errno = EMSGSIZE;
 			return -2;
 		}
 		if (r) {
-			unsigned int e = mysql_stmt_errno(st);
-			seterr(s, queries[q].name, mysql_stmt_error(st));
-			mysql_stmt_free_result(st);
+			unsigned int e = lib.stmt_errno(st);
+			seterr(s, queries[q].name, lib.stmt_error(st));
+			lib.stmt_free_result(st);
 			return connection_error(e) ? -3 : -1;
 		}
 		for (unsigned int i = 0; i < nc; i++) {
@@ -525,16 +621,16 @@ attempt(struct sql *s, enum sql_query q, struct sql_args const *a, sql_row_fn *f
 		if (f && (*f)(arg, col, len, nc))
 			break;
 	}
-	mysql_stmt_free_result(st);
+	lib.stmt_free_result(st);
 	return rows;
 sqlerr:
 	{
-		unsigned int e = mysql_stmt_errno(st);
-		seterr(s, queries[q].name, mysql_stmt_error(st));
+		unsigned int e = lib.stmt_errno(st);
+		seterr(s, queries[q].name, lib.stmt_error(st));
 		if (connection_error(e))
 			return -3;
 		/* keep the statement usable */
-		mysql_stmt_reset(st);
+		lib.stmt_reset(st);
 		errno = EIO;
 		return -1;
 	}
