@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,8 +54,28 @@ md_flags(char const *file)
 	return f;
 }
 
+unsigned long
+md_keywords(char const *file)
+{
+	char const *p = strstr(file, ":2,");
+	unsigned long kw = 0;
+
+	if (!p)
+		return 0;
+	for (p += 3; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			kw |= 1UL << (*p - 'a');
+	return kw;
+}
+
 int
 md_setflags(char *dst, size_t max, char const *file, unsigned char flags)
+{
+	return md_setflagskw(dst, max, file, flags, md_keywords(file));
+}
+
+int
+md_setflagskw(char *dst, size_t max, char const *file, unsigned char flags, unsigned long kw)
 {
 	char const *colon = strchr(file, ':');
 	size_t blen = colon ? (size_t)(colon - file) : strlen(file), n;
@@ -67,6 +88,8 @@ md_setflags(char *dst, size_t max, char const *file, unsigned char flags)
 		int has;
 		if (letterflag((char)c))
 			has = (flags & letterflag((char)c)) != 0;
+		else if (c >= 'a' && c <= 'z')
+			has = (kw >> (c - 'a')) & 1;
 		else
 			has = colon && !strncmp(colon, ":2,", 3) && strchr(colon + 3, (int)c);
 		if (has) {
@@ -158,6 +181,7 @@ readsub(struct mdscan *s, char const *dir, char const *sub)
 			goto fail;
 		e->ulen = md_uniquelen(d->d_name);
 		e->flags = sub[0] == 'c' ? md_flags(d->d_name) : 0;
+		e->kw = sub[0] == 'c' ? md_keywords(d->d_name) : 0;
 		if (!e->ulen)
 			continue;
 		s->n++;
@@ -903,4 +927,157 @@ out:
 		errno = e;
 	}
 	return ok;
+}
+
+/* ---------------------------------------------------------------- keywords */
+
+int
+keyword_valid(char const *name, size_t len)
+{
+	if (!len || len > KEYWORD_MAX || name[0] == '\\')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c <= ' ' || c >= 0x7f || strchr("(){%*\"\\]", c))
+			return 0;
+	}
+	return 1;
+}
+
+int
+keywords_find(struct keywords const *k, char const *name, size_t len)
+{
+	for (int i = 0; i < KEYWORDS_MAX; i++)
+		if (strlen(k->name[i]) == len && len && !strncasecmp(k->name[i], name, len))
+			return i;
+	return -1;
+}
+
+int
+keywords_read(struct keywords *k, char const *dir)
+{
+	char path[PATH_MAX], buf[KEYWORDS_MAX * (KEYWORD_MAX + 8) + 1];
+	struct stat st;
+	size_t got = 0;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/" KEYWORDS_FILE, dir) >= sizeof path)
+		return errno = ENAMETOOLONG, 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return 0;
+		memset(k, 0, sizeof *k);
+		return 1;
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return 0;
+	}
+	if (k->mtime && k->ino == (unsigned long long)st.st_ino &&
+	    k->size == (unsigned long long)st.st_size &&
+	    k->mtime == (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
+	    (unsigned long long)st.st_mtim.tv_nsec) {
+		close(fd);
+		return 1;
+	}
+	memset(k, 0, sizeof *k);
+	while (got < sizeof buf - 1) {
+		ssize_t r = read(fd, buf + got, sizeof buf - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = 0;
+	for (char *p = buf, *eol; *p; p = eol + 1) {
+		unsigned long idx;
+		char const *q = p;
+		size_t nl;
+		eol = strchr(p, '\n');
+		if (!eol)
+			break;
+		*eol = 0;
+		if (!number(&q, eol, &idx) || *q != ' ' || idx >= KEYWORDS_MAX)
+			continue;
+		q++;
+		nl = (size_t)(eol - q);
+		if (!keyword_valid(q, nl))
+			continue;
+		memcpy(k->name[idx], q, nl);
+		k->name[idx][nl] = 0;
+	}
+	k->ino = (unsigned long long)st.st_ino;
+	k->size = (unsigned long long)st.st_size;
+	k->mtime = (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
+	    (unsigned long long)st.st_mtim.tv_nsec;
+	if (!k->mtime)
+		k->mtime = 1;
+	return 1;
+}
+
+int
+keywords_add(struct keywords *k, char const *dir, char const *name, size_t len)
+{
+	char tmp[PATH_MAX], path[PATH_MAX], buf[KEYWORDS_MAX * (KEYWORD_MAX + 8) + 1];
+	size_t blen = 0;
+	int fd, i, free_i = -1, ok = 0;
+
+	if (!keyword_valid(name, len))
+		return errno = EINVAL, -1;
+	i = keywords_find(k, name, len);
+	if (i >= 0)
+		return i;
+	fd = lock(dir);
+	if (fd < 0)
+		return -1;
+	k->mtime = 0;
+	if (!keywords_read(k, dir))
+		goto out;
+	i = keywords_find(k, name, len);
+	if (i >= 0) {
+		ok = 1;
+		goto out;
+	}
+	for (int j = 0; j < KEYWORDS_MAX && free_i < 0; j++)
+		if (!k->name[j][0])
+			free_i = j;
+	if (free_i < 0) {
+		errno = ENOSPC;
+		goto out;
+	}
+	memcpy(k->name[free_i], name, len);
+	k->name[free_i][len] = 0;
+	for (int j = 0; j < KEYWORDS_MAX; j++)
+		if (k->name[j][0])
+			blen += (size_t)snprintf(buf + blen, sizeof buf - blen, "%d %s\n", j, k->name[j]);
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s/" KEYWORDS_FILE ".tmp", dir) >= sizeof tmp ||
+	    (size_t)snprintf(path, sizeof path, "%s/" KEYWORDS_FILE, dir) >= sizeof path)
+		goto out;
+	{
+		int w = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (w < 0)
+			goto out;
+		if (!writeall(w, buf, blen) || fsync(w) < 0) {
+			close(w);
+			unlink(tmp);
+			goto out;
+		}
+		if (close(w) < 0 || rename(tmp, path) < 0) {
+			unlink(tmp);
+			goto out;
+		}
+	}
+	k->mtime = 0;	/* read the new file next time */
+	i = free_i;
+	ok = 1;
+out:
+	{
+		int e = errno;
+		unlock(fd);
+		errno = e;
+	}
+	return ok ? i : -1;
 }

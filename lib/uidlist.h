@@ -38,6 +38,7 @@ struct mdent {
 	size_t name;		/* pool offset: "cur/<file>" or "new/<file>" */
 	size_t ulen;		/* the unique name: name + 4, ulen bytes */
 	unsigned char flags;	/* MF_* from ":2,<letters>" */
+	unsigned long kw;	/* keywords: bit i for the letter 'a' + i */
 };
 
 struct mdscan {
@@ -63,10 +64,35 @@ long mdscan_find(struct mdscan const *, char const *unique, size_t ulen);
 size_t md_uniquelen(char const *file);
 /* Flags from a file name's ":2," suffix. */
 unsigned char md_flags(char const *file);
+/* Keywords (the letters a-z) from a file name's ":2," suffix. */
+unsigned long md_keywords(char const *file);
 /* The file name with its flags replaced by flags (letters other than
  * D F R S T kept, all sorted): dst gets "<base>:2,<letters>". 1 ok, 0
  * too long. */
 int md_setflags(char *dst, size_t max, char const *file, unsigned char flags);
+/* The same, with the keyword letters a-z replaced by kw too. */
+int md_setflagskw(char *dst, size_t max, char const *file, unsigned char flags, unsigned long kw);
+
+/* Keywords of a folder, in Dovecot's "dovecot-keywords" file: lines
+ * "<index> <name>", the keyword of index i being the letter 'a' + i in
+ * file names. Names match case-blind. */
+#define KEYWORDS_MAX	26
+#define KEYWORD_MAX	64	/* bytes of a keyword */
+#define KEYWORDS_FILE	"dovecot-keywords"
+struct keywords {
+	char name[KEYWORDS_MAX][KEYWORD_MAX + 1];	/* "" for an unused index */
+	unsigned long long ino, size, mtime;
+};
+/* Read dir's keywords (again only when the file changed). 1 ok (a
+ * missing file is no keywords), 0 error (errno). */
+int keywords_read(struct keywords *, char const *dir);
+/* The index of a keyword, or -1. */
+int keywords_find(struct keywords const *, char const *name, size_t len);
+/* The index of a keyword, added to dir's file (under the UID list's
+ * lock) when new. -1 when all 26 are taken (errno ENOSPC) or on error. */
+int keywords_add(struct keywords *, char const *dir, char const *name, size_t len);
+/* Is it a valid keyword (an atom, not a \flag)? */
+int keyword_valid(char const *name, size_t len);
 
 struct uidrec {
 	unsigned long uid;

@@ -14,7 +14,6 @@
 
 #define FETCH_ITEMS_MAX 64
 
-void msg_outflags(struct session *, unsigned char);
 
 enum fkind {
 	F_UID, F_FLAGS, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_BODY, F_BODYSTRUCTURE,
@@ -238,7 +237,7 @@ fetch_one(struct session *s, struct fetch *f, size_t i, int uid, int *failed)
 		}
 	}
 	if (f->setseen && !fo->readonly && !(m->flags & MF_SEEN)) {
-		if (folder_setflags(fo, i, m->flags | MF_SEEN))
+		if (folder_setflags(fo, i, m->flags | MF_SEEN, m->kw))
 			m->flagsdirty = 0;
 		if (!f->hasflags)
 			flagsout = 1;
@@ -266,7 +265,7 @@ fetch_one(struct session *s, struct fetch *f, size_t i, int uid, int *failed)
 			break;
 		case F_FLAGS:
 			outs(s, "FLAGS ");
-			msg_outflags(s, m->flags);
+			msg_outflags(s, fo, i);
 			m->flagsdirty = 0;
 			break;
 		case F_INTERNALDATE: {
@@ -331,7 +330,7 @@ fetch_one(struct session *s, struct fetch *f, size_t i, int uid, int *failed)
 	}
 	if (flagsout) {
 		outs(s, sp ? " FLAGS " : "FLAGS ");
-		msg_outflags(s, m->flags);
+		msg_outflags(s, fo, i);
 	}
 	outs(s, ")\r\n");
 	mbuf_free(&mb);

@@ -179,7 +179,7 @@ cmpmsg(void const *a, void const *b)
 }
 
 static int
-addmsg(struct folder *f, unsigned long uid, char const *name, unsigned char flags)
+addmsg(struct folder *f, unsigned long uid, char const *name, unsigned char flags, unsigned long kw)
 {
 	struct msg *m;
 
@@ -198,6 +198,7 @@ addmsg(struct folder *f, unsigned long uid, char const *name, unsigned char flag
 		return 0;
 	m->uid = uid;
 	m->flags = flags;
+	m->kw = kw;
 	f->n++;
 	return 1;
 }
@@ -247,6 +248,8 @@ folder_open(struct session *s, struct folder *f, char const *name, size_t len, i
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return errno = ENOENT, 0;
 	f->readonly = readonly;
+	if (!keywords_read(&f->kw, f->dir))
+		return 0;
 	if (!rescan(f, &recent))
 		return 0;
 	for (size_t i = 0; i < f->scan.n; i++) {
@@ -254,7 +257,7 @@ folder_open(struct session *s, struct folder *f, char const *name, size_t len, i
 		if (!uid)
 			continue;
 		if (!addmsg(f, uid, mdscan_name(&f->scan, i),
-		    f->scan.e[i].flags | (recent && recent[i] ? MF_RECENT : 0))) {
+		    f->scan.e[i].flags | (recent && recent[i] ? MF_RECENT : 0), f->scan.e[i].kw)) {
 			free(recent);
 			return 0;
 		}
@@ -289,6 +292,7 @@ folder_sync(struct session *s, struct folder *f, int force)
 	}
 	if (!rescan(f, &recent))
 		return 0;
+	keywords_read(&f->kw, f->dir);
 	for (size_t i = 0; i < oldn; i++) {
 		struct msg *m = &f->m[i];
 		long k;
@@ -303,8 +307,9 @@ folder_sync(struct session *s, struct folder *f, int force)
 			free(recent);
 			return 0;
 		}
-		if ((m->flags & ~MF_RECENT) != f->scan.e[k].flags) {
+		if ((m->flags & ~MF_RECENT) != f->scan.e[k].flags || m->kw != f->scan.e[k].kw) {
 			m->flags = (unsigned char)((m->flags & MF_RECENT) | f->scan.e[k].flags);
+			m->kw = f->scan.e[k].kw;
 			m->flagsdirty = 1;
 		}
 	}
@@ -321,8 +326,9 @@ folder_sync(struct session *s, struct folder *f, int force)
 				k = mdscan_find(&again, m->name + 4, m->ulen);
 				if (k >= 0) {
 					setname(m, mdscan_name(&again, (size_t)k));
-					if ((m->flags & ~MF_RECENT) != again.e[k].flags) {
+					if ((m->flags & ~MF_RECENT) != again.e[k].flags || m->kw != again.e[k].kw) {
 						m->flags = (unsigned char)((m->flags & MF_RECENT) | again.e[k].flags);
+						m->kw = again.e[k].kw;
 						m->flagsdirty = 1;
 					}
 				} else
@@ -337,7 +343,7 @@ folder_sync(struct session *s, struct folder *f, int force)
 		if (uid <= maxuid)
 			continue;
 		if (!addmsg(f, uid, mdscan_name(&f->scan, i),
-		    f->scan.e[i].flags | (recent && recent[i] ? MF_RECENT : 0))) {
+		    f->scan.e[i].flags | (recent && recent[i] ? MF_RECENT : 0), f->scan.e[i].kw)) {
 			free(recent);
 			return 0;
 		}
@@ -352,47 +358,82 @@ folder_sync(struct session *s, struct folder *f, int force)
 	return 1;
 }
 
-static void
-out_flags(struct session *s, unsigned char fl)
+static unsigned long
+kwdefined(struct folder const *f)
 {
+	unsigned long d = 0;
+
+	for (int j = 0; j < KEYWORDS_MAX; j++)
+		if (f->kw.name[j][0])
+			d |= 1UL << j;
+	return d;
+}
+
+void
+msg_outflags(struct session *s, struct folder *f, size_t i)
+{
+	static struct { unsigned char bit; char const *name; } const sys[] = {
+		{ MF_SEEN, "\\Seen" }, { MF_ANSWERED, "\\Answered" }, { MF_FLAGGED, "\\Flagged" },
+		{ MF_DELETED, "\\Deleted" }, { MF_DRAFT, "\\Draft" }, { MF_RECENT, "\\Recent" },
+	};
+	struct msg const *m = &f->m[i];
 	int sp = 0;
 
 	out(s, "(", 1);
-	if (fl & MF_SEEN) {
-		outs(s, "\\Seen");
+	for (size_t k = 0; k < sizeof sys / sizeof sys[0]; k++) {
+		if (!(m->flags & sys[k].bit))
+			continue;
+		if (sp)
+			out(s, " ", 1);
+		outs(s, sys[k].name);
 		sp = 1;
 	}
-	if (fl & MF_ANSWERED) {
-		outs(s, sp ? " \\Answered" : "\\Answered");
+	for (int j = 0; j < KEYWORDS_MAX; j++) {
+		if (!((m->kw >> j) & 1) || !f->kw.name[j][0])
+			continue;
+		if (sp)
+			out(s, " ", 1);
+		outs(s, f->kw.name[j]);
 		sp = 1;
 	}
-	if (fl & MF_FLAGGED) {
-		outs(s, sp ? " \\Flagged" : "\\Flagged");
-		sp = 1;
-	}
-	if (fl & MF_DELETED) {
-		outs(s, sp ? " \\Deleted" : "\\Deleted");
-		sp = 1;
-	}
-	if (fl & MF_DRAFT) {
-		outs(s, sp ? " \\Draft" : "\\Draft");
-		sp = 1;
-	}
-	if (fl & MF_RECENT)
-		outs(s, sp ? " \\Recent" : "\\Recent");
 	out(s, ")", 1);
 }
 
-void msg_outflags(struct session *, unsigned char);
 void
-msg_outflags(struct session *s, unsigned char fl)
+folder_outflags(struct session *s, struct folder *f)
 {
-	out_flags(s, fl);
+	f->kwknown = kwdefined(f);
+	outs(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (int j = 0; j < KEYWORDS_MAX; j++)
+		if (f->kw.name[j][0]) {
+			out(s, " ", 1);
+			outs(s, f->kw.name[j]);
+		}
+	outs(s, ")\r\n");
+	if (f->readonly) {
+		outs(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+		return;
+	}
+	outs(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (int j = 0; j < KEYWORDS_MAX; j++)
+		if (f->kw.name[j][0]) {
+			out(s, " ", 1);
+			outs(s, f->kw.name[j]);
+		}
+	outs(s, " \\*)] Flags permitted\r\n");
+}
+
+void
+folder_kwannounce(struct session *s, struct folder *f)
+{
+	if (kwdefined(f) != f->kwknown)
+		folder_outflags(s, f);	/* new keywords: the client learns them first */
 }
 
 void
 folder_report(struct session *s, struct folder *f, int expunges)
 {
+	folder_kwannounce(s, f);
 	if (expunges) {
 		size_t k = 0;
 		for (size_t i = f->n; i-- > 0;) {
@@ -426,7 +467,7 @@ folder_report(struct session *s, struct folder *f, int expunges)
 		if (f->m[i].gone)
 			continue;
 		outf(s, "* %zu FETCH (UID %lu FLAGS ", i + 1, f->m[i].uid);
-		out_flags(s, f->m[i].flags);
+		msg_outflags(s, f, i);
 		outs(s, ")\r\n");
 	}
 }
@@ -449,19 +490,19 @@ refind(struct folder *f, size_t i)
 }
 
 int
-folder_setflags(struct folder *f, size_t i, unsigned char flags)
+folder_setflags(struct folder *f, size_t i, unsigned char flags, unsigned long kw)
 {
 	struct msg *m = &f->m[i];
 	char newname[NAME_MAX + 8], from[PATH_MAX], to[PATH_MAX];
 	unsigned char stored = (unsigned char)(flags & ~MF_RECENT);
 
 	for (int tries = 0; tries < 3; tries++) {
-		if ((m->flags & ~MF_RECENT) == stored && m->name[0] == 'c') {
+		if ((m->flags & ~MF_RECENT) == stored && m->kw == kw && m->name[0] == 'c') {
 			m->flags = (unsigned char)(stored | (m->flags & MF_RECENT));
 			return 1;
 		}
 		memcpy(newname, "cur/", 4);
-		if (!md_setflags(newname + 4, sizeof newname - 4, m->name + 4, stored))
+		if (!md_setflagskw(newname + 4, sizeof newname - 4, m->name + 4, stored, kw))
 			return errno = ENAMETOOLONG, 0;
 		if (!msgpath(from, sizeof from, f, m->name) || !msgpath(to, sizeof to, f, newname))
 			return errno = ENAMETOOLONG, 0;
@@ -469,6 +510,7 @@ folder_setflags(struct folder *f, size_t i, unsigned char flags)
 			if (!setname(m, newname))
 				return 0;
 			m->flags = (unsigned char)(stored | (m->flags & MF_RECENT));
+			m->kw = kw;
 			return 1;
 		}
 		if (errno != ENOENT || !refind(f, i))

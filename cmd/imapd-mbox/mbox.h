@@ -25,6 +25,7 @@ struct msg {
 	char *name;		/* "cur/<file>" or "new/<file>" */
 	size_t ulen;		/* unique name: name + 4 */
 	unsigned char flags;	/* MF_* (MF_RECENT: this session's) */
+	unsigned long kw;	/* keywords: bit i is the folder's keyword i */
 	unsigned char gone;	/* expunged, EXPUNGE not sent yet */
 	unsigned char flagsdirty;	/* changed by someone else: FETCH FLAGS due */
 	unsigned long long wsize;	/* size with CRLF, 0 unknown */
@@ -37,6 +38,8 @@ struct folder {
 	int readonly;
 	struct uidlist ul;
 	struct mdscan scan;
+	struct keywords kw;
+	unsigned long kwknown;	/* keywords the client was told (FLAGS) */
 	struct msg *m;		/* sorted by uid */
 	size_t n, cap;
 	size_t known;		/* EXISTS the client was told */
@@ -109,7 +112,13 @@ void folder_close(struct folder *);
  * (and EXPUNGE when expunges): 1 ok, 0 error. */
 int folder_sync(struct session *, struct folder *, int force);
 void folder_report(struct session *, struct folder *, int expunges);
-int folder_setflags(struct folder *, size_t i, unsigned char flags);
+int folder_setflags(struct folder *, size_t i, unsigned char flags, unsigned long kw);
+/* FLAGS (...) of message i, keywords included */
+void msg_outflags(struct session *, struct folder *, size_t i);
+/* the FLAGS and PERMANENTFLAGS responses of the selected folder */
+void folder_outflags(struct session *, struct folder *);
+/* FLAGS and PERMANENTFLAGS again when the folder's keywords changed */
+void folder_kwannounce(struct session *, struct folder *);
 unsigned long long msg_wsize(struct folder *, size_t i);
 long long msg_mtime(struct folder *, size_t i);
 /* Open message i: an fd, or -1 (errno ENOENT: it is gone). */

@@ -156,7 +156,12 @@ parse_key(struct search *q, unsigned int *i, unsigned int end)
 		int t = w[0] == 'K' || w[0] == 'k' ? K_KEYWORD : K_UNKEYWORD;
 		if (!astr(q, i, end, &s, &len))
 			return -1;
-		return newkey(q, t);
+		k = newkey(q, t);
+		if (k >= 0) {
+			q->k[k].str = s;
+			q->k[k].slen = len;
+		}
+		return k;
 	}
 	{
 		static struct { char const *name; int type; } const datekeys[] = {
@@ -367,9 +372,11 @@ eval(struct search *q, int k, size_t i, int *err)
 	case K_OLD:
 		return !(m->flags & MF_RECENT);
 	case K_KEYWORD:
-		return 0;	/* no keywords are kept */
-	case K_UNKEYWORD:
-		return 1;
+	case K_UNKEYWORD: {
+		int j = keywords_find(&f->kw, key->str, key->slen);
+		int has = j >= 0 && ((m->kw >> j) & 1);
+		return key->type == K_KEYWORD ? has : !has;
+	}
 	case K_BEFORE:
 	case K_ON:
 	case K_SINCE: {

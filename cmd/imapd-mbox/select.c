@@ -44,11 +44,7 @@ cmd_select(struct session *s, int readonly)
 		return;
 	}
 	s->state = ST_SELECTED;
-	outs(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n");
-	if (readonly)
-		outs(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
-	else
-		outs(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] Flags permitted\r\n");
+	folder_outflags(s, &s->sel);
 	outf(s, "* %zu EXISTS\r\n", s->sel.n);
 	outf(s, "* %lu RECENT\r\n", s->sel.recent);
 	for (size_t i = 0; i < s->sel.n; i++)

@@ -18,15 +18,19 @@
 #include "pop3.h"
 #include "quota.h"
 
-void msg_outflags(struct session *, unsigned char);
-
-/* A flag list (or a single flag) from args[i..end). 1 ok, 0 bad. */
+/* Flags and keywords of a flag list (or a single flag) in
+ * args[i..end). With kw, keywords become bits of *kwbits (added to the
+ * folder dir's keywords when add is set; *full is set when one could not
+ * be added). 1 ok, 0 bad syntax. */
 static int
-parseflags(struct session *s, unsigned int i, unsigned int end, unsigned char *out)
+parseflags(struct session *s, unsigned int i, unsigned int end, unsigned char *out,
+    struct keywords *kw, char const *dir, int add, unsigned long *kwbits, int *full)
 {
 	struct imap_parser *p = &s->p;
 	unsigned char f = 0;
 
+	if (kwbits)
+		*kwbits = 0;
 	if (i < end && p->args[i].type == IMAP_ARG_LIST) {
 		end = p->args[i].next;
 		i++;
@@ -34,6 +38,7 @@ parseflags(struct session *s, unsigned int i, unsigned int end, unsigned char *o
 	for (; i < end; i = p->args[i].next) {
 		struct imap_arg const *a = &p->args[i];
 		char const *v = imap_arg_str(p, a);
+		int j;
 		if (a->type != IMAP_ARG_ATOM)
 			return 0;
 		if (!strcasecmp(v, "\\Seen"))
@@ -46,9 +51,15 @@ parseflags(struct session *s, unsigned int i, unsigned int end, unsigned char *o
 			f |= MF_DELETED;
 		else if (!strcasecmp(v, "\\Draft"))
 			f |= MF_DRAFT;
-		else if (v[0] == '\\')
+		else if (v[0] == '\\' || !keyword_valid(v, a->len))
 			return 0;	/* \Recent and unknown system flags */
-		/* keywords are accepted and not kept (no \* in PERMANENTFLAGS) */
+		else if (kw) {
+			j = add ? keywords_add(kw, dir, v, a->len) : keywords_find(kw, v, a->len);
+			if (j >= 0)
+				*kwbits |= 1UL << j;
+			else if (add && full)
+				*full = 1;
+		}
 	}
 	*out = f;
 	return 1;
@@ -60,8 +71,9 @@ cmd_store(struct session *s, int uid)
 	struct imap_parser *p = &s->p;
 	struct folder *f = &s->sel;
 	char const *item;
-	int mode, silent;
+	int mode, silent, full = 0;
 	unsigned char flags;
+	unsigned long kw = 0;
 	size_t len;
 
 	s->nouidexpunge = 1;
@@ -79,7 +91,7 @@ cmd_store(struct session *s, int uid)
 		bad(s, "Syntax: STORE set (+|-)FLAGS[.SILENT] (flags)");
 		return;
 	}
-	if (!parseflags(s, 4, p->nargs, &flags)) {
+	if (!parseflags(s, 4, p->nargs, &flags, 0, 0, 0, 0, 0)) {
 		bad(s, "Invalid flag");
 		return;
 	}
@@ -89,14 +101,23 @@ cmd_store(struct session *s, int uid)
 		tagged(s, "NO", "[READ-ONLY] The mailbox is read-only");
 		return;
 	}
+	/* keywords: new ones are added to the folder (not to remove them) */
+	parseflags(s, 4, p->nargs, &flags, &f->kw, f->dir, mode >= 0, &kw, &full);
+	if (full) {
+		tagged(s, "NO", "[LIMIT] Too many keywords in this mailbox");
+		return;
+	}
+	folder_kwannounce(s, f);
 	for (size_t i = 0; i < f->known; i++) {
 		struct msg *m = &f->m[i];
 		unsigned char nf;
+		unsigned long nk;
 		if (!in_set(s, f, i, uid) || m->gone)
 			continue;
 		nf = mode > 0 ? m->flags | flags : mode < 0 ? m->flags & ~flags :
 		    (unsigned char)(flags | (m->flags & MF_RECENT));
-		if (nf != m->flags && !folder_setflags(f, i, nf)) {
+		nk = mode > 0 ? m->kw | kw : mode < 0 ? m->kw & ~kw : kw;
+		if ((nf != m->flags || nk != m->kw) && !folder_setflags(f, i, nf, nk)) {
 			if (errno == ENOENT) {
 				m->gone = 1;
 				continue;
@@ -108,7 +129,7 @@ cmd_store(struct session *s, int uid)
 		m->flagsdirty = 0;
 		if (!silent) {
 			outf(s, "* %zu FETCH (FLAGS ", i + 1);
-			msg_outflags(s, m->flags);
+			msg_outflags(s, f, i);
 			if (uid)
 				outf(s, " UID %lu", m->uid);
 			outs(s, ")\r\n");
@@ -197,6 +218,7 @@ cmd_copy(struct session *s, int uid, int move)
 	size_t n = 0;
 	long long bytes = 0;
 	int ok = 1;
+	struct keywords dkw;
 
 	if (move)
 		s->nouidexpunge = 0;
@@ -222,6 +244,8 @@ cmd_copy(struct session *s, int uid, int move)
 		tagged(s, "NO", "[READ-ONLY] The mailbox is read-only");
 		return;
 	}
+	if (!keywords_read(&dkw, dir))
+		memset(&dkw, 0, sizeof dkw);
 	names = calloc(f->known ? f->known : 1, sizeof *names);
 	srcuids = calloc(f->known ? f->known : 1, sizeof *srcuids);
 	dstuids = calloc(f->known ? f->known : 1, sizeof *dstuids);
@@ -249,6 +273,7 @@ cmd_copy(struct session *s, int uid, int move)
 		struct pop3_mdname md;
 		char uniq[128], from[PATH_MAX], tmp[PATH_MAX], to[PATH_MAX], file[NAME_MAX + 1];
 		char letters[NAME_MAX + 1];
+		unsigned long kwbits;
 		int done = 0;
 		if (!in_set(s, f, i, uid) || m->gone)
 			continue;
@@ -265,10 +290,23 @@ cmd_copy(struct session *s, int uid, int move)
 			md.w = msg_wsize(f, i);
 			md.has_w = md.w != 0;
 		}
+		{
+			/* the keywords by name, as the target folder numbers them */
+			unsigned long dk = 0;
+			for (int j = 0; j < KEYWORDS_MAX; j++) {
+				int d;
+				if (!((m->kw >> j) & 1) || !f->kw.name[j][0])
+					continue;
+				d = keywords_add(&dkw, dir, f->kw.name[j], strlen(f->kw.name[j]));
+				if (d >= 0)
+					dk |= 1UL << d;
+			}
+			kwbits = dk;
+		}
 		for (int tries = 0; tries < 3 && !done; tries++) {
 			md_newunique(uniq, sizeof uniq);
 			snprintf(file, sizeof file, "%s,S=%llu,W=%llu", uniq, md.s, md.w);
-			if (!md_setflags(letters, sizeof letters, file, m->flags & ~MF_RECENT))
+			if (!md_setflagskw(letters, sizeof letters, file, m->flags & ~MF_RECENT, kwbits))
 				break;
 			snprintf(from, sizeof from, "%s/%s", f->dir, m->name);
 			snprintf(tmp, sizeof tmp, "%s/tmp/%s", dir, uniq);
@@ -546,6 +584,8 @@ cmd_append(struct session *s)
 	char **names = 0;
 	unsigned long *uids = 0, validity = 0;
 	long long bytes = 0;
+	struct keywords akw;
+	int kwread = 0;
 
 	if (p->nargs < 4) {
 		bad(s, "Syntax: APPEND mailbox [(flags)] [date-time] literal");
@@ -566,15 +606,22 @@ cmd_append(struct session *s)
 	/* each message: [(flags)] [date-time] literal */
 	while (i < p->nargs) {
 		unsigned char flags = 0;
+		unsigned long kwbits = 0;
 		time_t when = 0;
 		int hasdate = 0;
 		struct appendfile *af;
 		char file[NAME_MAX + 1], to[PATH_MAX];
 		if (p->args[i].type == IMAP_ARG_LIST) {
-			if (!parseflags(s, i, p->args[i].next, &flags)) {
+			if (!parseflags(s, i, p->args[i].next, &flags, 0, 0, 0, 0, 0)) {
 				bad(s, "Invalid flag");
 				goto fail;
 			}
+			if (!kwread) {
+				if (!keywords_read(&akw, s->app.dir))
+					memset(&akw, 0, sizeof akw);
+				kwread = 1;
+			}
+			parseflags(s, i, p->args[i].next, &flags, &akw, s->app.dir, 1, &kwbits, 0);
 			i = p->args[i].next;
 		}
 		if (i < p->nargs && p->args[i].type == IMAP_ARG_QUOTED) {
@@ -592,7 +639,7 @@ cmd_append(struct session *s)
 		i++;
 		af = &s->app.f[k];
 		snprintf(file, sizeof file, "%s,S=%llu,W=%llu", af->unique, af->lf, af->wire);
-		if (!md_setflags(file, sizeof file, file, flags)) {
+		if (!md_setflagskw(file, sizeof file, file, flags, kwbits)) {
 			tagged(s, "NO", "[SERVERBUG] Name too long");
 			goto fail;
 		}

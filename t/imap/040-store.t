@@ -41,8 +41,23 @@ def main(t):
     t.is_(flags_of(inst), ['', '', 'DR', 'S', 'T'], 'flags in the file names (D R S T)')
     typ, data = m.uid('STORE', '4', '+FLAGS', '(\\Seen)')
     t.is_(data, [b'4 (FLAGS (\\Seen \\Recent) UID 4)'], 'UID STORE answers with UID')
-    typ, data = m.store('5', '+FLAGS', '($Forwarded)')
-    t.is_(typ, 'OK', 'STORE a keyword: accepted (not kept)')
+    typ, data = m.store('5', '+FLAGS', '($Forwarded $label1)')
+    t.is_(data, [b'5 (FLAGS (\\Recent $Forwarded $label1))'], 'STORE keywords')
+    fl = m.untagged_responses.pop('FLAGS', [])
+    t.ok(fl and b'$Forwarded' in fl[-1] and b'$label1' in fl[-1], 'new keywords: FLAGS again', fl)
+    t.is_(read_file(os.path.join(inst.maildir(A), 'dovecot-keywords')), b'0 $Forwarded\n1 $label1\n',
+          'keywords numbered in dovecot-keywords')
+    t.ok(any(n.endswith(':2,ab') for n in maildir_names(inst, A, 'cur')), 'keyword letters a b in the file name',
+         maildir_names(inst, A, 'cur'))
+    typ, data = m.store('5', '-FLAGS', '($label1 $NeverSeen)')
+    t.is_(data, [b'5 (FLAGS (\\Recent $Forwarded))'], 'STORE -FLAGS of a keyword (an unknown one ignored)')
+    typ, data = m.search(None, 'KEYWORD', '$forwarded')
+    t.is_(data, [b'5'], 'SEARCH KEYWORD (case-blind)')
+    typ, data = m.search(None, 'UNKEYWORD', '$Forwarded')
+    t.is_(data, [b'1 2 3 4'], 'SEARCH UNKEYWORD')
+    many = ' '.join('kw%d' % k for k in range(30))
+    typ, data = m.store('4', '+FLAGS', '(%s)' % many)
+    t.ok(typ == 'NO' and b'LIMIT' in data[0], 'more than 26 keywords in a folder: NO [LIMIT]', data)
     for bad in (('1', '+FLAGS', '(\\Recent)'), ('1', '+FLAGS', '(\\Bogus)'), ('1', 'XFLAGS', '(\\Seen)'),
                 ('9', '+FLAGS', '(\\Seen)')):
         typ, data = simple(m, 'STORE', *bad)
@@ -75,6 +90,12 @@ def main(t):
     t.like(data[0], r'MESSAGES 2 UIDNEXT 3', 'copies are in Archive')
     t.ok(sorted(flags_of(inst, folder='.Archive')) == ['S', 'ST'], 'copies keep their flags (not \\Recent)',
          flags_of(inst, folder='.Archive'))
+    m.store('1', '+FLAGS', '($Forwarded)')
+    m.copy('1', 'Trash')
+    t.is_(read_file(os.path.join(inst.maildir(A), '.Trash', 'dovecot-keywords')), b'0 $Forwarded\n',
+          'COPY carries keywords by name into the target folder')
+    t.ok(flags_of(inst, folder='.Trash') == ['STa'], 'the copy has the target\'s letter',
+         flags_of(inst, folder='.Trash'))
     typ, data = m.copy('1', 'Nowhere')
     t.ok(typ == 'NO' and b'TRYCREATE' in data[0], 'COPY to a missing mailbox: NO [TRYCREATE]', data)
     typ, data = m._simple_command('MOVE', '3', 'Trash')
@@ -84,7 +105,7 @@ def main(t):
     t.is_(m.untagged_responses.pop('EXPUNGE', None), [b'3'], 'MOVE: EXPUNGE of the source')
     m.untagged_responses.pop('OK', None)
     typ, data = m.status('Trash', '(MESSAGES)')
-    t.like(data[0], r'MESSAGES 1\)', 'moved into Trash')
+    t.like(data[0], r'MESSAGES 2\)', 'moved into Trash (beside the copy)')
 
     # APPEND
     msg = b'From: me@example.org\r\nSubject: appended\r\n\r\nline 1\r\nline 2\r\n'
