@@ -604,7 +604,7 @@ msg_load(struct folder *f, size_t i, size_t *len, size_t headonly)
 	int fd = msg_open(f, i);
 	size_t cap = headonly ? 8192 : 65536, n = 0, w = 0, hend = 0;
 	char *raw = 0, *outb = 0;
-	int prevcr = 0, whole = 1;
+	int whole = 1;
 
 	if (fd < 0)
 		return 0;
@@ -640,20 +640,26 @@ msg_load(struct folder *f, size_t i, size_t *len, size_t headonly)
 	close(fd);
 	fd = -1;
 	{
-		size_t lfs = 0;
-		for (size_t k = 0; k < n; k++)
+		/* LF -> CRLF in place, from the end: one buffer, not two */
+		size_t lfs = 0, r, k;
+		char *p;
+		for (k = 0; k < n; k++)
 			if (raw[k] == '\n' && (k == 0 || raw[k - 1] != '\r'))
 				lfs++;
-		outb = malloc(n + lfs + 1);
-		if (!outb)
+		p = realloc(raw, n + lfs + 1);
+		if (!p)
 			goto fail;
-		for (size_t k = 0; k < n; k++) {
-			if (raw[k] == '\n' && !prevcr)
-				outb[w++] = '\r';
-			outb[w++] = raw[k];
-			prevcr = raw[k] == '\r';
+		raw = p;
+		w = n + lfs;
+		raw[w] = 0;
+		for (r = n, k = w; r > 0;) {
+			char c = raw[--r];
+			raw[--k] = c;
+			if (c == '\n' && (r == 0 || raw[r - 1] != '\r'))
+				raw[--k] = '\r';
 		}
-		outb[w] = 0;
+		outb = raw;
+		raw = 0;
 	}
 	free(raw);
 	*len = w;
