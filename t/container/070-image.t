@@ -145,9 +145,12 @@ def main(t):
     t.ok(want <= bp, 'build: the build packages of package/deps (clang is for the fuzzers)',
          'missing: %s' % sorted(want - bp))
     # the shared libraries the programs link, by package, as this Debian has them
+    # (the plain build in <repo>/bin, as the image's `make`, not the
+    # sanitizer build the suite may be running against)
+    plain = os.path.join(ROOT, 'bin')
     libs = set()
-    for prog in os.listdir(BIN):
-        out = subprocess.run(['ldd', os.path.join(BIN, prog)], stdout=subprocess.PIPE,
+    for prog in (os.listdir(plain) if os.path.isdir(plain) else []):
+        out = subprocess.run(['ldd', os.path.join(plain, prog)], stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, universal_newlines=True).stdout
         for m in re.finditer(r'=> (/\S+)', out):
             libs.add(os.path.realpath(m.group(1)))
