@@ -174,5 +174,34 @@ file_put() {
 	}
 }
 
+# etc_seed: give $CHAINMAIL_ETC what the image has and it lacks: the
+# Makefile (always the image's: the compiler belongs to the programs),
+# the text tables (their comments only: empty tables) and the SQL query
+# files; never replaces an operator's table or query.
+etc_seed() {
+	mkdir -p "$CHAINMAIL_ETC" || die "cannot create $CHAINMAIL_ETC"
+	[ -f "$CHAINMAIL_ETC_SKEL/Makefile" ] || die "no $CHAINMAIL_ETC_SKEL/Makefile in the image"
+	if ! cmp -s "$CHAINMAIL_ETC_SKEL/Makefile" "$CHAINMAIL_ETC/Makefile"; then
+		file_put "$CHAINMAIL_ETC/Makefile" 0644 <"$CHAINMAIL_ETC_SKEL/Makefile"
+	fi
+	for chainmail_t in host_list users aliases routes; do
+		[ -f "$CHAINMAIL_ETC_SKEL/$chainmail_t" ] || continue
+		[ -e "$CHAINMAIL_ETC/$chainmail_t" ] && continue
+		# the comments only: the checkout's entries are for `make run`
+		grep '^#' "$CHAINMAIL_ETC_SKEL/$chainmail_t" |
+		    file_put "$CHAINMAIL_ETC/$chainmail_t" 0644
+		info "installed the empty table $CHAINMAIL_ETC/$chainmail_t"
+	done
+	if [ -d "$CHAINMAIL_ETC_SKEL/sql" ]; then
+		mkdir -p "$CHAINMAIL_ETC/sql" || die "cannot create $CHAINMAIL_ETC/sql"
+		for chainmail_f in "$CHAINMAIL_ETC_SKEL/sql"/*.sql; do
+			[ -f "$chainmail_f" ] || continue
+			[ -e "$CHAINMAIL_ETC/sql/${chainmail_f##*/}" ] && continue
+			file_put "$CHAINMAIL_ETC/sql/${chainmail_f##*/}" 0644 <"$chainmail_f"
+		done
+	fi
+	return 0
+}
+
 # is_root: are we root?
 is_root() { [ "$(id -u)" = 0 ]; }

@@ -73,6 +73,14 @@ def main(t):
     p = r.run('with-env')
     t.is_(p.returncode, 100, 'with-env without a command: exit 100')
 
+    # --- mailctl on a fresh /etc/chainmail volume, before any start
+    r4 = t_root(t)
+    p = r4.run('entrypoint', args=['mailctl', 'domain', 'add', 'fresh.example'])
+    t.is_(p.returncode, 0, 'mailctl domain add on a volume never started on') or t.diag(p.stderr)
+    t.ok(os.path.isfile(r4.path('etc/chainmail/Makefile')) and
+         cdb_keys(r4.path('etc/chainmail/host_list.cdb')) == ['fresh.example'],
+         "... gets the image's Makefile and compiles the domain")
+
     # --- config
     r.write('etc/chainmail/env/RELAYHOST_PASSWORD', 'hunter2\n', 0o600)
     p = r.run('entrypoint', args=['config'], RELAYHOST='[relay.example]:587', MYSQL_PASS='sqlpw')
