@@ -127,6 +127,9 @@ def main(t):
     t.ok(runs.index('sha256sum -c') < runs.index('tar -C /'), 'checked before unpacking')
     t.ok(not re.search(r'\b(curl|wget|git clone|pip|npm)\b', text), 'nothing else is downloaded (no curl, wget, ...)')
     env = ' '.join(a for kw, a in byname['runtime']['ins'] if kw == 'ENV')
+    m = re.search(r'\bPATH=(\S+)', env)
+    t.ok(m and m.group(1).split(':')[0] == '/command' and '/usr/local/bin' in m.group(1).split(':'),
+         "PATH has s6-overlay's /command first (healthcheck, docker exec) and /usr/local/bin (mailctl)")
     t.ok('S6_CMD_WAIT_FOR_SERVICES_MAXTIME=0' in env, 'no time limit on the start-up')
     t.ok('S6_BEHAVIOUR_IF_STAGE2_FAILS=2' in env, 'a failed start-up stops the container')
 
