@@ -156,12 +156,26 @@ def main(t):
     t.like(out, r'<\*\* +554 5\.7\.1', 'mx: no relaying for strangers')
 
     if os.getuid() == 0:
+        # a session held open: who runs the protocol parsers?
+        held = []
+        for n, prog in (('SMTP_PORT', 'smtpd'), ('IMAP_PORT', 'imapd'), ('POP3_PORT', 'pop3d')):
+            if n != 'SMTP_PORT' and n not in [x for x in extra]:
+                continue
+            c = socket.create_connection(('127.0.0.1', ports[n]), timeout=slow(10))
+            c.recv(512)
+            held.append(c)
+            pids = wait_for(lambda: procs_named(r, prog), slow(10))
+            t.ok(pids and all(uid_of(p) == 8 for p in pids),
+                 '%s (parsing network input) runs as mail, not root' % prog,
+                 [(p, uid_of(p)) for p in pids or []])
+        for c in held:
+            c.close()
         qm = procs_named(r, 'qmanager')
         t.ok(qm and all(uid_of(p) == 8 for p in qm), 'qmanager runs as mail (uid 8)', qm)
         logs = procs_named(r, 's6-log')
         t.ok(logs and all(uid_of(p) == 8 for p in logs), 'the loggers run as mail', logs)
     else:
-        t.skip('not root', 2)
+        t.skip('not root', 3 + len(extra))
     cur = r.path('logs/smtpd/current')
     t.ok(wait_for(lambda: os.path.exists(cur) and b'smtpd' in open(cur, 'rb').read(), slow(10)),
          'mx: the smtpd log is in /logs/smtpd/current')
