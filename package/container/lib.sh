@@ -5,7 +5,8 @@
 #   CHAINMAIL_ROOTFS   prefix of every default path below (default: empty,
 #                      i.e. the container's /)
 #   CHAINMAIL_ROOT     the chainmail tree: bin/ package/ service/ etc/
-#                      (default: two levels above this file; the image
+#                      (default: the directory above package/container/
+#                      that holds the running script; the image
 #                      has it in /usr/lib/chainmail)
 #   CHAINMAIL_BIN      the programs ($CHAINMAIL_ROOT/bin)
 #   CHAINMAIL_ETC_SKEL the image's etc/: Makefile, empty tables, env/
