@@ -639,28 +639,24 @@ cmpnew(void const *a, void const *b)
 
 /* Drop the records whose files are in neither scan. */
 static int
-drop_stale(struct uidlist *l, struct mdscan const *scan, char const *dir)
+drop_stale(struct uidlist *l, struct mdscan const *scan, struct mdscan const *again)
 {
-	struct mdscan again = MDSCAN_ZERO;
 	size_t k = 0, stale = 0;
 
-	for (size_t i = 0; i < l->n; i++)
-		if (mdscan_find(scan, l->pool + l->r[i].unique, l->r[i].ulen) < 0)
-			stale++;
-	if (!stale)
-		return 1;
-	if (!mdscan_read(&again, dir)) {
-		mdscan_free(&again);
-		return 0;
-	}
 	for (size_t i = 0; i < l->n; i++) {
 		char const *u = l->pool + l->r[i].unique;
-		if (mdscan_find(scan, u, l->r[i].ulen) < 0 && mdscan_find(&again, u, l->r[i].ulen) < 0)
+		if (mdscan_find(scan, u, l->r[i].ulen) < 0 && mdscan_find(again, u, l->r[i].ulen) < 0)
+			stale++;
+	}
+	if (!stale)
+		return 1;
+	for (size_t i = 0; i < l->n; i++) {
+		char const *u = l->pool + l->r[i].unique;
+		if (mdscan_find(scan, u, l->r[i].ulen) < 0 && mdscan_find(again, u, l->r[i].ulen) < 0)
 			continue;
 		l->r[k++] = l->r[i];
 	}
 	l->n = k;
-	mdscan_free(&again);
 	return index_names(l);
 }
 
@@ -759,6 +755,7 @@ out:
 int
 uidlist_assign(struct uidlist *l, char const *dir, struct mdscan const *scan, size_t *added)
 {
+	struct mdscan again = MDSCAN_ZERO;
 	size_t *missing = 0, nm = 0;
 	int fd = -1, ok = 0, r;
 
@@ -790,10 +787,16 @@ uidlist_assign(struct uidlist *l, char const *dir, struct mdscan const *scan, si
 	missing = malloc((scan->n ? scan->n : 1) * sizeof *missing);
 	if (!missing)
 		goto out;
+	/* a second look under the lock: a file the first scan saw may be
+	 * gone (expunged meanwhile: it must not get a new UID), and a record
+	 * is dropped only when neither look found its file */
+	if (!mdscan_read(&again, dir))
+		goto out;
 	for (size_t i = 0; i < scan->n; i++)
-		if (!l->n || !uidlist_find(l, mdscan_unique(scan, i), scan->e[i].ulen))
+		if ((!l->n || !uidlist_find(l, mdscan_unique(scan, i), scan->e[i].ulen)) &&
+		    mdscan_find(&again, mdscan_unique(scan, i), scan->e[i].ulen) >= 0)
 			missing[nm++] = i;
-	if (!drop_stale(l, scan, dir))
+	if (!drop_stale(l, scan, &again))
 		goto out;
 	sortscan = scan;
 	if (nm)
@@ -818,6 +821,7 @@ out:
 	{
 		int e = errno;
 		free(missing);
+		mdscan_free(&again);
 		unlock(fd);
 		if (!ok)
 			clear(l);
