@@ -1,5 +1,6 @@
 /* lib/queue.c: the queue on disk: envelope parser, IDs, the commit
  * protocol and the env/ state format. See doc/queue.md. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -117,7 +118,7 @@ queue_path(char *buf, size_t max, char const *qdir, char const *sub, char const 
 	return 1;
 }
 
-static char const *const queue_subdirs[] = { "tmp", "mess", "new", "env", 0 };
+static char const *const queue_subdirs[] = { "tmp", "mess", "new", "env", "ctl", 0 };
 
 /* fsync the directory that holds path (a new entry in it is durable). */
 static int
@@ -594,4 +595,346 @@ queue_date(char *buf, size_t max, time_t t)
 	if (!localtime_r(&t, &tm))
 		return 0;
 	return strftime(buf, max, "%a, %d %b %Y %H:%M:%S %z", &tm) > 0;
+}
+
+/* ---- reading the queue (mailctl) ---- */
+
+static int
+idcmp(void const *a, void const *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+ids_add(struct queue_ids *v, char const *id)
+{
+	for (size_t k = 0; k < v->n; k++)
+		if (!strcmp(v->id[k], id))
+			return 1;
+	if (v->n >= v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		char **p = realloc(v->id, cap * sizeof *p);
+		if (!p)
+			return 0;
+		v->id = p;
+		v->cap = cap;
+	}
+	if (!(v->id[v->n] = strdup(id)))
+		return 0;
+	v->n++;
+	return 1;
+}
+
+int
+queue_ids_read(char const *qdir, struct queue_ids *v)
+{
+	static char const *const subs[] = { "env", "new", 0 };
+	char path[4096];
+
+	v->id = 0;
+	v->n = v->cap = 0;
+	for (size_t s = 0; subs[s]; s++) {
+		struct dirent *de;
+		DIR *d;
+		int e;
+		if (!queue_path(path, sizeof path, qdir, subs[s], 0, 0))
+			goto fail;
+		d = opendir(path);
+		if (!d) {
+			if (errno == ENOENT)
+				continue;
+			goto fail;
+		}
+		errno = 0;
+		while ((de = readdir(d)))
+			if (queue_id_valid(de->d_name) && !ids_add(v, de->d_name)) {
+				e = errno;
+				closedir(d);
+				errno = e;
+				goto fail;
+			}
+		closedir(d);
+	}
+	if (v->n > 1)
+		qsort(v->id, v->n, sizeof *v->id, idcmp);
+	return 1;
+fail:
+	queue_ids_free(v);
+	return 0;
+}
+
+void
+queue_ids_free(struct queue_ids *v)
+{
+	for (size_t k = 0; k < v->n; k++)
+		free(v->id[k]);
+	free(v->id);
+	v->id = 0;
+	v->n = v->cap = 0;
+}
+
+/* Read a whole small file, NUL-terminated. */
+static char *
+slurp(char const *path, size_t *len, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf;
+	size_t n = 0;
+	int e;
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, st) < 0)
+		goto fail;
+	if ((unsigned long long)st->st_size > QUEUE_READ_MAX) {
+		errno = EFBIG;
+		goto fail;
+	}
+	buf = malloc((size_t)st->st_size + 1);
+	if (!buf)
+		goto fail;
+	while (n < (size_t)st->st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st->st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = errno;
+			free(buf);
+			close(fd);
+			errno = e;
+			return 0;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return 0;
+}
+
+static int
+info_rcpt(struct queue_info *qi, struct queue_envline const *l)
+{
+	if (qi->n >= qi->cap) {
+		size_t cap = qi->cap ? qi->cap * 2 : 8;
+		struct queue_envline *p = realloc(qi->r, cap * sizeof *p);
+		if (!p)
+			return 0;
+		qi->r = p;
+		qi->cap = cap;
+	}
+	qi->r[qi->n++] = *l;
+	return 1;
+}
+
+/* env/<id>: qmanager's state. 1 ok, 0 error, -1 not there. */
+static int
+info_env(char const *qdir, struct queue_info *qi)
+{
+	char path[4096], *line, *nl;
+	struct stat st;
+	size_t len;
+	int version = 0, sender = 0;
+
+	if (!queue_path(path, sizeof path, qdir, "env", qi->id, 0))
+		return 0;
+	qi->buf = slurp(path, &len, &st);
+	if (!qi->buf)
+		return errno == ENOENT ? -1 : 0;
+	for (line = qi->buf; *line; line = nl) {
+		struct queue_envline l;
+		long long num = 0;
+		char *str = 0;
+		int t;
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = 0;
+		else
+			nl = line + strlen(line);
+		t = queue_envline_parse(line, &num, &str, &l);
+		if (t == 'v')
+			version = 1;
+		else if (t == 'q')
+			qi->queued = num;
+		else if (t == 's') {
+			qi->sender = str;
+			sender = 1;
+		} else if (t == 'r') {
+			if (!info_rcpt(qi, &l))
+				return 0;
+		} else if (*line) {
+			errno = EPROTO;
+			return 0;
+		}
+	}
+	if (!version || !sender || !qi->n) {
+		errno = EPROTO;
+		return 0;
+	}
+	qi->where = 'e';
+	return 1;
+}
+
+/* new/<id>: the envelope as enqueue wrote it. 1 ok, 0 error, -1 not there. */
+static int
+info_new(char const *qdir, struct queue_info *qi)
+{
+	struct queue_envparse p = QUEUE_ENVPARSE_ZERO;
+	char path[4096];
+	struct stat st;
+	size_t len, off = 0;
+	enum queue_envtok t = QUEUE_ENV_MORE;
+
+	if (!queue_path(path, sizeof path, qdir, "new", qi->id, 0))
+		return 0;
+	qi->buf = slurp(path, &len, &st);
+	if (!qi->buf)
+		return errno == ENOENT ? -1 : 0;
+	qi->queued = (long long)st.st_mtime;
+	while (off < len) {
+		size_t used;
+		/* addresses are NUL-terminated in the file: point into it */
+		char *start = qi->buf + off + 1;
+		t = queue_envparse_feed(&p, qi->buf + off, len - off, &used);
+		off += used;
+		if (t == QUEUE_ENV_SENDER)
+			qi->sender = start;
+		else if (t == QUEUE_ENV_RCPT) {
+			struct queue_envline l = {
+				.state = QUEUE_PENDING, .kind = QUEUE_UNRESOLVED, .tries = 0,
+				.next = qi->queued, .final = start, .orig = start, .dest = "",
+				.reason = ""
+			};
+			if (!info_rcpt(qi, &l))
+				return 0;
+		} else if (t != QUEUE_ENV_MORE)
+			break;
+	}
+	if (t != QUEUE_ENV_END || !qi->sender) {
+		errno = EPROTO;
+		return 0;
+	}
+	qi->where = 'n';
+	return 1;
+}
+
+int
+queue_info_read(char const *qdir, char const *id, struct queue_info *qi)
+{
+	char path[4096];
+	struct stat st;
+	int r = -1;
+
+	memset(qi, 0, sizeof *qi);
+	if (!queue_id_valid(id)) {
+		errno = EINVAL;
+		return 0;
+	}
+	snprintf(qi->id, sizeof qi->id, "%s", id);
+	/* qmanager moves a message from new/ to env/ (env/ first, then
+	 * new/ removed): look in env/, new/, then env/ again */
+	for (int k = 0; k < 3 && r < 0; k++) {
+		queue_info_free(qi);
+		r = k == 1 ? info_new(qdir, qi) : info_env(qdir, qi);
+	}
+	if (r < 0) {
+		queue_info_free(qi);
+		errno = ENOENT;
+		return 0;
+	}
+	if (!r) {
+		int e = errno;
+		queue_info_free(qi);
+		errno = e;
+		return 0;
+	}
+	if (queue_path(path, sizeof path, qdir, "mess", id, 0) && stat(path, &st) == 0)
+		qi->size = (unsigned long long)st.st_size;
+	else
+		qi->size = 0;
+	return 1;
+}
+
+void
+queue_info_free(struct queue_info *qi)
+{
+	free(qi->buf);
+	free(qi->r);
+	qi->buf = 0;
+	qi->r = 0;
+	qi->sender = 0;
+	qi->n = qi->cap = 0;
+	qi->where = 0;
+}
+
+int
+queue_mess_open(char const *qdir, char const *id)
+{
+	char path[4096];
+
+	if (!queue_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!queue_path(path, sizeof path, qdir, "mess", id, 0))
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* ---- requests to qmanager: ctl/<name> ---- */
+
+int
+queue_ctl_valid(char const *name)
+{
+	if (!strcmp(name, "flush"))
+		return 1;
+	if (!strncmp(name, "delete.", 7))
+		return queue_id_valid(name + 7);
+	if (!strncmp(name, "bounce.", 7))
+		return queue_id_valid(name + 7);
+	return 0;
+}
+
+int
+queue_ctl_request(char const *qdir, char const *name)
+{
+	char tmp[4096], path[4096], tname[QUEUE_ID_MAX + 32];
+	unsigned long seq = 0;
+	int fd, e;
+
+	if (!queue_ctl_valid(name)) {
+		errno = EINVAL;
+		return 0;
+	}
+	if (!queue_path(path, sizeof path, qdir, "ctl", 0, 0))
+		return 0;
+	if (mkdir(path, QUEUE_DIRMODE) < 0 && errno != EEXIST)
+		return 0;
+	queue_id_new(tname, &seq);
+	if (!queue_path(tmp, sizeof tmp, qdir, "tmp", tname, ".ctl") ||
+	    !queue_path(path, sizeof path, qdir, "ctl", name, 0))
+		return 0;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, QUEUE_FILEMODE);
+	if (fd < 0)
+		return 0;
+	if (fsync(fd) < 0 || close(fd) < 0)
+		goto fail;
+	if (rename(tmp, path) < 0)
+		goto fail;
+	if (!queue_dirsync(qdir, "ctl"))
+		return 0;
+	queue_trigger(qdir);
+	return 1;
+fail:
+	e = errno;
+	unlink(tmp);
+	errno = e;
+	return 0;
 }

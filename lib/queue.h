@@ -124,6 +124,45 @@ void queue_envline_put(struct queue_out *o, struct queue_envline const *r);
 typedef void queue_fill_fn(struct queue_out *, void *);
 int queue_env_write(char const *qdir, char const *id, queue_fill_fn *fill, void *arg);
 
+/* ---- reading the queue (mailctl): never changes anything ---- */
+
+#define QUEUE_READ_MAX	(64UL << 20)	/* largest env/ or new/ file read */
+
+/* The IDs in env/ and new/, sorted (oldest first), each once. */
+struct queue_ids {
+	char **id;
+	size_t n, cap;
+};
+int queue_ids_read(char const *qdir, struct queue_ids *);
+void queue_ids_free(struct queue_ids *);
+
+/* One message as the queue shows it: env/<id> (qmanager's state) when
+ * there, else new/<id> (recipients pending, kind unresolved, no tries). */
+struct queue_info {
+	char id[QUEUE_ID_MAX];
+	int where;		/* 'e' env/, 'n' new/ */
+	long long queued;	/* epoch seconds */
+	unsigned long long size;	/* bytes of mess/<id>, 0 if missing */
+	char *sender;		/* "" for <> */
+	struct queue_envline *r;	/* strings point into buf */
+	size_t n, cap;
+	char *buf;
+};
+/* 1 ok; 0 error: ENOENT (not queued, or gone), EPROTO (unreadable),
+ * EINVAL (not an ID), others. Free with queue_info_free either way. */
+int queue_info_read(char const *qdir, char const *id, struct queue_info *);
+void queue_info_free(struct queue_info *);
+/* mess/<id> read-only: an fd, or -1. */
+int queue_mess_open(char const *qdir, char const *id);
+
+/* ---- requests to qmanager: ctl/<name> ---- */
+
+/* "flush", "delete.<id>" or "bounce.<id>"? 1 yes, 0 no. */
+int queue_ctl_valid(char const *name);
+/* Create ctl/<name> atomically (tmp/ then rename; ctl/ made when
+ * missing) and wake qmanager. 1 ok, 0 error. */
+int queue_ctl_request(char const *qdir, char const *name);
+
 /* Time as in RFC 5322 ("Mon, 2 Jan 2006 15:04:05 +0000"). 1 ok, 0 no. */
 int queue_date(char *buf, size_t max, time_t t);
 
