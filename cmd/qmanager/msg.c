@@ -398,6 +398,12 @@ settle(struct qmanager *q, struct msg *m)
 		qm_log("qmanager: warning: id=%s out of memory for the timer", m->id);
 }
 
+void
+qm_settle(struct qmanager *q, struct msg *m)
+{
+	settle(q, m);
+}
+
 /* ---- scheduling ---- */
 
 /* Recipients of one message for one remote domain travel together:

@@ -184,7 +184,7 @@ static void
 loop(struct qmanager *q)
 {
 	iopause_fd *x;
-	int killed = 0;
+	int killed = 0, ctl = 1;
 
 	x = calloc(q->nruns + 2, sizeof *x);
 	if (!x)
@@ -204,11 +204,17 @@ loop(struct qmanager *q)
 				qm_cleanup(q);
 				q->next_fullscan = q->now + (long long)q->scan;
 				q->want_scan = 0;
+				ctl = 1;
 			}
 			if (q->want_scan) {
 				q->want_scan = 0;
 				qm_scan_new(q);
+				ctl = 1;
 			}
+			/* the operator's requests (mailctl queue), before
+			 * anything due is started; again while one waits */
+			if (ctl)
+				ctl = qm_ctl(q);
 			while ((m = qm_heap_popdue(q, q->now)))
 				qm_make_due(q, m);
 			while (q->nrun_local < q->conc && qm_ready_pop(&q->lready, &j))

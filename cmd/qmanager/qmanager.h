@@ -2,7 +2,8 @@
  *   qmanager.c  main, the event loop, signals
  *   msg.c       messages: pick-up, expansion, state files, completion
  *   sched.c     the ready list, the timer heap, the ID table
- *   run.c       delivery programs: spawn, collect, reap */
+ *   run.c       delivery programs: spawn, collect, reap
+ *   ctl.c       the operator's requests in ctl/ (mailctl queue) */
 #ifndef CHAINMAIL_QMANAGER_H
 #define CHAINMAIL_QMANAGER_H
 
@@ -133,6 +134,13 @@ void qm_dispatch_remote(struct qmanager *, struct job const *);
 void qm_result(struct qmanager *, struct msg *, size_t i, int rc, char const *reason);
 void qm_unready(struct qmanager *, struct msg *, size_t i);
 void qm_msg_free(struct msg *);
+/* m has no recipient active: bounce and remove it when it is done,
+ * else write its state and set its timer. m may be freed. */
+void qm_settle(struct qmanager *, struct msg *);
+
+/* ctl.c: the requests in ctl/ (flush, delete.<id>, bounce.<id>).
+ * 1 when one waits for a running delivery (call again later). */
+int qm_ctl(struct qmanager *);
 
 /* run.c */
 int qm_env_init(struct qmanager *);
