@@ -97,7 +97,10 @@ chainmail_pgid() {
 # down). With tlsd, as root: the TCP server stays root, tlsd reads the
 # key as root and drops to the service user (TLS_UID/TLS_GID), and PROG
 # runs through s6-setuidgid; without tlsd the TCP server drops (-u/-g).
-# TLS_HANDSHAKE_TIMEOUT (30) is tlsd's -t.
+# TLS_HANDSHAKE_TIMEOUT (30) is tlsd's -t. The listen queue (-b) is as
+# long as the concurrency limit: tcpserver's default of 20 overflowed with
+# 50 clients connecting at once, and each dropped SYN costs its client a
+# 1 s (then 3 s) retransmit (doc/bench.md).
 chainmail_serve() {
 	chainmail_port=$1 chainmail_tls=$2
 	shift 2
@@ -142,8 +145,8 @@ chainmail_serve() {
 		if [ "$chainmail_tls" = none ] && [ -n "$CHAINMAIL_UID" ]; then
 			set -- -G "$CHAINMAIL_GID" "$@"
 		fi
-		exec $chainmail_limit s6-tcpserver -c "$SMTPD_CONCURRENCY" "$@"
+		exec $chainmail_limit s6-tcpserver -c "$SMTPD_CONCURRENCY" -b "$SMTPD_CONCURRENCY" "$@"
 	fi
 	# -H -R: no DNS or ident lookups; -l0: local name "0"
-	exec $chainmail_limit tcpserver -HR -l0 -c "$SMTPD_CONCURRENCY" "$@"
+	exec $chainmail_limit tcpserver -HR -l0 -c "$SMTPD_CONCURRENCY" -b "$SMTPD_CONCURRENCY" "$@"
 }
