@@ -89,7 +89,8 @@ recount(char const *maildir, struct quota_usage *u)
 	return 1;
 }
 
-/* Replace maildirsize with the recount, atomically. */
+/* Replace maildirsize with the recount, atomically. The temporary file
+ * sits beside it, not in tmp/, which belongs to message deliveries. */
 static int
 rewrite(char const *maildir, struct quota_usage const *u)
 {
@@ -98,7 +99,7 @@ rewrite(char const *maildir, struct quota_usage const *u)
 	int fd;
 
 	if ((size_t)snprintf(path, sizeof path, "%s/maildirsize", maildir) >= sizeof path ||
-	    (size_t)snprintf(tmp, sizeof tmp, "%s/tmp/maildirsize.%ld", maildir, (long)getpid()) >= sizeof tmp)
+	    (size_t)snprintf(tmp, sizeof tmp, "%s/maildirsize.%ld.tmp", maildir, (long)getpid()) >= sizeof tmp)
 		return 0;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
