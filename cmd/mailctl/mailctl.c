@@ -22,7 +22,8 @@
 #define USAGE "mailctl [ -e etcdir ] domain add|del|list [DOMAIN] | " \
 	"user add ADDR [--password PW | --password-stdin | --hash HASH] [--scheme S] [--quota MB] [--maildir PATH] | " \
 	"user passwd ADDR [--password PW | --password-stdin | --hash HASH] [--scheme S] | user del ADDR | user list | " \
-	"user quota ADDR [MB] | alias add ADDR TARGET... | alias del ADDR | alias list | pw [-s SCHEME] [-p PW]"
+	"user quota ADDR [MB] | alias add ADDR TARGET... | alias del ADDR | alias list | pw [-s SCHEME] [-p PW] | " \
+	"[-q queuedir] queue list | show ID | flush | delete ID... | bounce ID..."
 #define dieusage() strerr_dieusage(RC_PERM, USAGE)
 
 #define HASH_MAX 512
@@ -845,13 +846,14 @@ static struct {
 	{ "alias", cmd_alias },
 	{ "domain", cmd_domain },
 	{ "pw", cmd_pw },
+	{ "queue", cmd_queue },
 	{ "user", cmd_user },
 };
 
 int
 main(int argc, char const *const *argv)
 {
-	struct mailctl m = { .etc = NULL, .lockfd = -1, .sql = NULL };
+	struct mailctl m = { .etc = NULL, .lockfd = -1, .sql = NULL, .qdir = NULL };
 
 	PROG = "mailctl";
 	argc--;
@@ -865,6 +867,13 @@ main(int argc, char const *const *argv)
 		argc--;
 		argv++;
 	}
+	if (argc >= 2 && !strcmp(argv[0], "-q")) {
+		m.qdir = argv[1];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc >= 1 && !strcmp(argv[0], "queue"))
+		return cmd_queue(&m, argc - 1, argv + 1);	/* no tables, no database */
 	if (!m.etc)
 		m.etc = cfg_str("CHAINMAIL_ETC", "/etc/chainmail");
 	if (argc < 1 || (argc < 2 && strcmp(argv[0], "pw")))

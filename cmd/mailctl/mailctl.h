@@ -14,6 +14,7 @@ struct mailctl {
 	char const *etc;	/* the etc directory: -e, $CHAINMAIL_ETC */
 	int lockfd;		/* the directory, flock()ed while we edit */
 	struct sql *sql;	/* MYSQL_HOST set: users and aliases live there */
+	char const *qdir;	/* the queue: -q, else $QUEUEDIR */
 };
 
 /* How the key of a line is found. */
@@ -83,5 +84,8 @@ int sqlctl_alias_exists(struct mailctl const *, char const *addr);
 void sqlctl_alias_add(struct mailctl const *, char const *addr, char const *targets);
 void sqlctl_alias_del(struct mailctl const *, char const *addr);
 void sqlctl_alias_list(struct mailctl const *);
+
+/* queuectl.c: mailctl queue list|show|flush|delete|bounce */
+int cmd_queue(struct mailctl *, int argc, char const *const *argv);
 
 #endif
