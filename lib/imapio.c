@@ -127,9 +127,41 @@ imapio_flush(struct imapio *io)
 	return 1;
 }
 
+/* write s[0..n) straight to the fd (the buffer is empty) */
+static int
+direct(struct imapio *io, char const *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(io->wfd, s, n);
+		if (w > 0) {
+			s += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int r = waitfd(io->wfd, POLLOUT, (long long)io->timeout * 1000);
+			if (r > 0)
+				continue;
+			if (!r)
+				errno = ETIMEDOUT;
+		}
+		io->err = 1;
+		return 0;
+	}
+	return 1;
+}
+
 int
 imapio_put(struct imapio *io, char const *s, size_t n)
 {
+	/* a large piece (a message): no copy through the buffer */
+	if (n >= sizeof io->out && !io->err) {
+		if (io->outlen && !imapio_flush(io))
+			return 0;
+		return direct(io, s, n);
+	}
 	while (n) {
 		size_t k;
 		if (io->err)

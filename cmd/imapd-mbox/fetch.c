@@ -255,7 +255,7 @@ fetch_one(struct session *s, struct fetch *f, size_t i, int uid, int *failed)
 			out(s, " ", 1);
 		sp = 1;
 		if ((it->kind == F_ENVELOPE || it->kind == F_BODY || it->kind == F_BODYSTRUCTURE ||
-		    it->kind == F_SECTION) && !parsed) {
+		    it->kind == F_RFC822_TEXT || (it->kind == F_SECTION && it->seclen)) && !parsed) {
 			mime_parse(&mime, data, len);
 			parsed = 1;
 		}
@@ -317,6 +317,10 @@ fetch_one(struct session *s, struct fetch *f, size_t i, int uid, int *failed)
 			size_t off = 0, sl = 0;
 			int usefields = 0, r;
 			mb.len = 0;
+			if (!it->seclen) {
+				out_section(s, it, data, len, 0);	/* BODY[]: all of it */
+				break;
+			}
 			r = mime_section(&mime, it->sec, it->seclen, &off, &sl, &mb, &usefields);
 			if (r <= 0)
 				out_section(s, it, 0, 0, 1);

@@ -605,9 +605,13 @@ msg_load(struct folder *f, size_t i, size_t *len, size_t headonly)
 	size_t cap = headonly ? 8192 : 65536, n = 0, w = 0, hend = 0;
 	char *raw = 0, *outb = 0;
 	int whole = 1;
+	struct stat st;
 
 	if (fd < 0)
 		return 0;
+	/* room for the whole file and some CRLF at once */
+	if (!headonly && fstat(fd, &st) == 0 && st.st_size > 0 && (unsigned long long)st.st_size < (1ULL << 31))
+		cap = (size_t)st.st_size + (size_t)st.st_size / 32 + 64;
 	raw = malloc(cap);
 	if (!raw)
 		goto fail;
