@@ -178,8 +178,9 @@ def main(t):
           b'RFC822.SIZE %d)' % (len(body), len(w2)), 'BODYSTRUCTURE of a message without MIME headers')
     typ, data = m.fetch('2', '(RFC822)')
     t.ok(data[0][1] == w2 and b'\\Seen' in data[1], 'RFC822 sets \\Seen and says so', data)
+    m.fetch('1', '(BODYSTRUCTURE)')
     typ, data = m.fetch('2', '(RFC822.TEXT)')
-    t.is_(data[0][1], body, 'RFC822.TEXT')
+    t.is_(data[0][1], body, 'RFC822.TEXT (right after another message was parsed)')
     typ, d = fetch1(m, '(BODY[1])')
     t.ok(d.startswith(b'1 (BODY[1] {25}') and b'FLAGS (\\Seen' in d, 'BODY[1] sets \\Seen, FLAGS in the answer', d)
 
