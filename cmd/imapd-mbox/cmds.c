@@ -286,6 +286,25 @@ cmd_subscribe(struct session *s, int on)
 
 /* ---------------------------------------------------------------- create, delete, rename */
 
+/* any Maildir++ folder in the Maildir? */
+static int
+hasfolders(void)
+{
+	DIR *d = opendir(".");
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		char name[IMAPNAME_MAX + 8];
+		if (imapname_fromdir(name, sizeof name, e->d_name) && exists(e->d_name))
+			found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
 void
 specialuse_init(struct session *s)
 {
@@ -296,7 +315,14 @@ specialuse_init(struct session *s)
 
 	if (stat(UIDLIST_FILE, &st) == 0)
 		return;
-	/* the first IMAP login of this Maildir */
+	/* the first IMAP login of this Maildir: a new account gets the
+	 * special-use folders; one that Dovecot served (or that has
+	 * folders already) is left as its owner made it */
+	if (stat("dovecot-uidlist", &st) == 0 || hasfolders()) {
+		if (!folder_status(s, ".", &a, &b, &c, &d, &e, &z))
+			logwarn(s, "create the UID list");
+		return;
+	}
 	for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
 		char dir[32];
 		snprintf(dir, sizeof dir, ".%s", special[i]);

@@ -33,7 +33,7 @@ def snapshot(root):
 
 
 def main(t):
-    inst = setup(t)
+    inst = setup(t, users={A: PW, 'bob@example.org': 'bobpw'})
     port = start_imapd(inst)
     md = inst.maildir(A)
     m = login(port)
@@ -174,6 +174,18 @@ def main(t):
     typ, data = m.status('INBOX', '(MESSAGES)')
     t.like(data[0], r'MESSAGES 0\)', 'INBOX is empty')
     m.logout()
+
+    # a Maildir that has folders already (or that Dovecot served) gets none
+    b = 'bob@example.org'
+    bm = inst.maildir(b)
+    for d in ('cur', 'new', 'tmp', '.Sent Messages/cur', '.Sent Messages/new', '.Sent Messages/tmp'):
+        os.makedirs(os.path.join(bm, d))
+    chown_tree(inst, inst.mail)
+    mb = login(port, b, 'bobpw')
+    typ, data = mb.list()
+    t.is_(sorted(n for n, a in names(data)), ['INBOX', 'Sent Messages'],
+          'an existing Maildir with folders: no special-use folders added')
+    mb.logout()
 
     # a second login does not make the special-use folders again
     m = login(port)
