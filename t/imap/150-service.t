@@ -71,7 +71,6 @@ def main(t):
         typ, data = m.select('INBOX')
         t.is_(data, [b'1'], 'one message')
         typ, data = m.fetch('1', '(BODY.PEEK[TEXT])')
-        stored = read_file(os.path.join(new, os.listdir(new)[0])) if os.listdir(new) else None
         cur = os.path.join(var, 'mail', 'example.org', 'alice', 'cur')
         stored = read_file(os.path.join(cur, os.listdir(cur)[0]))
         t.ok(data[0][1].startswith(b'first line\r\nsecond line\r\n') and
