@@ -153,12 +153,13 @@ run: all
 	sh package/run-local
 
 # SMTP (vs Postfix), TLS (vs Postfix), POP3 (vs Dovecot), AUTH (vs Postfix +
-# Dovecot SASL): see doc/bench.md
+# Dovecot SASL), IMAP (vs Dovecot): see doc/bench.md
 bench: all
 	sh t/bench/run
 	sh t/bench/tls
 	python3 t/bench/pop3
 	python3 t/bench/auth
+	python3 t/bench/imap
 
 # Install the Debian packages listed in package/deps that are missing
 # (only as root; otherwise print what is missing).
