@@ -18,11 +18,13 @@
 #include "pop3.h"
 #include "quota.h"
 
+static int exists(char const *);
+
 char const *
 capabilities(void)
 {
 	return "IMAP4rev1 LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN "
-	    "SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE";
+	    "SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE QUOTA";
 }
 
 void
@@ -34,6 +36,70 @@ cmd_capability(struct session *s)
 	}
 	outf(s, "* CAPABILITY %s\r\n", capabilities());
 	tagged(s, "OK", "CAPABILITY completed");
+}
+
+/* QUOTA (RFC 9208, read-only): one root "" for the whole Maildir, the
+ * STORAGE resource in KiB (and MESSAGE when counted), from lib/quota. */
+static void
+quota_line(struct session *s)
+{
+	struct quota_usage u;
+	unsigned long long limit = (s->quota + 1023) / 1024;
+
+	if (!quota_read(s->maildir, &u)) {
+		u.bytes = 0;
+		u.messages = 0;
+	}
+	if (u.bytes < 0)
+		u.bytes = 0;
+	if (s->quota)
+		outf(s, "* QUOTA \"\" (STORAGE %llu %llu)\r\n", ((unsigned long long)u.bytes + 1023) / 1024,
+		    limit);
+	else
+		outs(s, "* QUOTA \"\" ()\r\n");
+}
+
+void
+cmd_getquota(struct session *s, int root)
+{
+	char name[IMAPNAME_MAX + 8], dir[IMAPNAME_MAX + 8];
+	char const *r;
+	size_t len;
+
+	if (s->p.nargs != 3) {
+		bad(s, root ? "Syntax: GETQUOTAROOT mailbox" : "Syntax: GETQUOTA root");
+		return;
+	}
+	if (!root) {
+		if (!imap_arg_astring(&s->p, &s->p.args[2], &r, &len)) {
+			bad(s, "Syntax: GETQUOTA root");
+			return;
+		}
+		if (len) {
+			tagged(s, "NO", "[NONEXISTENT] No such quota root");
+			return;
+		}
+		quota_line(s);
+		tagged(s, "OK", "GETQUOTA completed");
+		return;
+	}
+	if (!mailbox_arg(s, &s->p.args[2], name, sizeof name, dir, sizeof dir))
+		return;
+	if (!exists(dir)) {
+		tagged(s, "NO", "[NONEXISTENT] No such mailbox");
+		return;
+	}
+	outs(s, "* QUOTAROOT ");
+	out_string(s, name, strlen(name));
+	outs(s, " \"\"\r\n");
+	quota_line(s);
+	tagged(s, "OK", "GETQUOTAROOT completed");
+}
+
+void
+cmd_setquota(struct session *s)
+{
+	tagged(s, "NO", "[NOPERM] Quotas are set by the administrator");
 }
 
 void

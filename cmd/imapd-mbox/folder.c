@@ -280,7 +280,16 @@ folder_sync(struct session *s, struct folder *f, int force)
 	struct msg *added = 0;
 	size_t nadded = 0;
 
-	(void)s;
+	if (f->scantime && !dirmtime(f->dir, "cur")) {
+		struct stat st;
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s/cur", f->dir);
+		if (stat(path, &st) < 0 && errno == ENOENT) {
+			/* DELETE or RENAME by another session */
+			outs(s, "* BYE The selected mailbox is gone\r\n");
+			die_client(s, "mailboxgone");
+		}
+	}
 	if (!force && f->scantime) {
 		unsigned long long nm = dirmtime(f->dir, "new"), cm = dirmtime(f->dir, "cur");
 		/* unchanged, and old enough that a change in the same clock

@@ -190,6 +190,9 @@ static void c_lsub(struct session *s) { cmd_list(s, 1); }
 static void c_status(struct session *s) { cmd_status(s); }
 static void c_append(struct session *s) { cmd_append(s); }
 static void c_namespace(struct session *s) { cmd_namespace(s); }
+static void c_getquota(struct session *s) { cmd_getquota(s, 0); }
+static void c_getquotaroot(struct session *s) { cmd_getquota(s, 1); }
+static void c_setquota(struct session *s) { cmd_setquota(s); }
 static void c_id(struct session *s) { cmd_id(s); }
 static void c_enable(struct session *s) { cmd_enable(s); }
 static void c_idle(struct session *s) { cmd_idle(s); }
@@ -220,6 +223,8 @@ static struct command const commands[] = {
 	{ "EXAMINE", A | S, c_examine },
 	{ "EXPUNGE", S, c_expunge },
 	{ "FETCH", S, c_fetch },
+	{ "GETQUOTA", A | S, c_getquota },
+	{ "GETQUOTAROOT", A | S, c_getquotaroot },
 	{ "ID", A | S, c_id },
 	{ "IDLE", A | S, c_idle },
 	{ "LIST", A | S, c_list },
@@ -232,6 +237,7 @@ static struct command const commands[] = {
 	{ "RENAME", A | S, c_rename },
 	{ "SEARCH", S, c_search },
 	{ "SELECT", A | S, c_select },
+	{ "SETQUOTA", A | S, c_setquota },
 	{ "STARTTLS", A | S, c_login },
 	{ "STATUS", A | S, c_status },
 	{ "STORE", S, c_store },

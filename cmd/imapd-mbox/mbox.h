@@ -152,6 +152,8 @@ void cmd_subscribe(struct session *, int on);
 void cmd_list(struct session *, int lsub);
 void cmd_status(struct session *);
 void cmd_namespace(struct session *);
+void cmd_getquota(struct session *, int root);
+void cmd_setquota(struct session *);
 void cmd_id(struct session *);
 void cmd_enable(struct session *);
 void specialuse_init(struct session *);

@@ -166,6 +166,17 @@ def main(t):
     typ, data = m.delete('Sent')
     t.ok(typ == 'NO' and b'INUSE' in data[0], 'DELETE the selected mailbox: NO [INUSE]', data)
     m.close()
+    # another session deletes the mailbox this one has selected: BYE
+    m.create('Doomed')
+    c = Raw(port)
+    c.login()
+    c.cmd('s', 'SELECT Doomed')
+    t.is_(m.delete('Doomed')[0], 'OK', 'DELETE a mailbox another session has selected')
+    time.sleep(1.1)
+    got, ok = c.cmd('n', 'NOOP')
+    t.ok(any(g.startswith(b'* BYE The selected mailbox is gone') for g in got) or
+         ok.startswith(b'* BYE The selected mailbox is gone'), 'that session gets BYE', (got, ok))
+    c.close()
 
     # RENAME INBOX: the messages move, INBOX stays, empty
     t.is_(m.rename('INBOX', 'Old')[0], 'OK', 'RENAME INBOX')
