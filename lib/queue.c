@@ -915,7 +915,13 @@ queue_ctl_request(char const *qdir, char const *name)
 	}
 	if (!queue_path(path, sizeof path, qdir, "ctl", 0, 0))
 		return 0;
-	if (mkdir(path, QUEUE_DIRMODE) < 0 && errno != EEXIST)
+	if (mkdir(path, QUEUE_DIRMODE) == 0) {
+		struct stat st;
+		/* made by root for a qmanager that runs as another user:
+		 * give it to the queue's owner, who must remove the requests */
+		if (stat(qdir, &st) == 0 && geteuid() == 0 && chown(path, st.st_uid, st.st_gid) < 0)
+			return 0;
+	} else if (errno != EEXIST)
 		return 0;
 	queue_id_new(tname, &seq);
 	if (!queue_path(tmp, sizeof tmp, qdir, "tmp", tname, ".ctl") ||
