@@ -12,8 +12,9 @@ import re
 import socket
 import subprocess
 import sys
+import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qlib import Q, run, wait_for, slow, prog, cdb_make  # noqa: E402
+from qlib import Q, run, wait_for, slow, prog, bg, cdb_make, ROOT  # noqa: E402
 
 
 def dead_port():
@@ -110,7 +111,7 @@ def main(t):
     t.is_(rc, 0, 'delete: exit 0')
     t.ok(wait_for(lambda: m1 not in q.ls('mess') and m1 not in q.ls('env'), slow(15)),
          'delete: the message left the queue', (q.ls('mess'), q.ls('env')))
-    t.ok('id=%s event=deleted' % m1 in q.log(), 'delete logged')
+    t.ok(wait_for(lambda: 'id=%s event=deleted' % m1 in q.log(), slow(5)), 'delete logged', q.log())
     rc, out, err = ctl('queue', 'list')
     t.ok(m1 not in out, 'delete: not listed any more', out)
     rc, out, err = ctl('queue', 'show', m1)
@@ -160,6 +161,35 @@ def main(t):
         check_bounce(bounces()[1], 'fourth', 'stopped')
     rc, out, err = ctl('queue', 'list')
     t.ok(m5 in out and m3 not in out and m4 not in out and m6 not in out, 'only the fifth is left', out)
+    t.is_(q.stop(), 0, 'SIGTERM: exit 0')
+
+    # === a delete while the message is being delivered waits for the end
+    # of that delivery (the peer takes the data and never answers; smtp-send
+    # gives up after SMTP_SEND_TIMEOUT)
+    sinkdir = os.path.join(q.dir, 'stall')
+    os.mkdir(sinkdir)
+    pf = os.path.join(sinkdir, 'port')
+    bg([sys.executable, os.path.join(ROOT, 't', 'bin', 'send-sink'), '--port-file', pf, '--dir', sinkdir,
+        '--lifetime', str(slow(120)), '--stall', 'final'])
+    t.ok(wait_for(lambda: os.path.exists(pf) and open(pf).read().strip(), slow(10)), 'stalling peer started')
+    with open(pf) as f:
+        sport = int(f.read())
+    cdb_make(os.path.join(q.etc, 'routes.cdb'), {'remote.example': '[127.0.0.1]:%d' % dead_port(),
+                                                  'stall.example': '[127.0.0.1]:%d' % sport})
+    q.start(env={'SMTP_SEND_TIMEOUT': str(slow(4))})
+    m7 = queue('seventh', rcpts=('eve@stall.example',))
+    t.ok(wait_for(lambda: os.path.exists(os.path.join(sinkdir, 'msg.0.0')), slow(20)),
+         'the peer has the data and holds its reply')
+    rc, out, err = ctl('queue', 'delete', m7)
+    t.is_(rc, 0, 'delete during a delivery: exit 0')
+    time.sleep(1)
+    t.ok(m7 in q.ls('mess') and 'delete.' + m7 in q.ls('ctl'), 'the delete waits for the running delivery',
+         (q.ls('mess'), q.ls('ctl')))
+    t.ok(wait_for(lambda: m7 not in q.ls('mess') and not q.ls('ctl'), slow(30)),
+         'deleted once the delivery ended', q.log())
+    log = q.log()
+    t.ok(re.search(r'id=%s rcpt=eve@stall\.example .*result=deferred[^\n]*\n(.*\n)*.*id=%s event=deleted'
+                   % (re.escape(m7), re.escape(m7)), log), 'the attempt ended first, then the delete', log)
     t.is_(q.stop(), 0, 'SIGTERM: exit 0')
 
 
