@@ -67,8 +67,11 @@ def main(t):
         text = f.read()
     row = [ln.split('\t') for ln in text.splitlines() if ln.startswith('rcpt\ttemp') or
            (ln.startswith('rcpt\t') and '\ttemp@example.org\t' in ln)]
-    t.ok(row and row[0][1] == 'pending' and row[0][2] == '1' and row[0][6] == 'tmpalias@example.org'
-         and '4.2.1 try again later' in row[0][8], 'env/: pending, tries 1, original address, last error', text)
+    # RETRY_MIN=1: under load the second attempt (also a failure) may be
+    # over before env/ is read, so tries is 1 or 2, never more: the third
+    # attempt succeeds and removes the pending state
+    t.ok(row and row[0][1] == 'pending' and row[0][2] in ('1', '2') and row[0][6] == 'tmpalias@example.org'
+         and '4.2.1 try again later' in row[0][8], 'env/: pending, tries 1 (or 2), original address, last error', text)
     t.ok(wait_for(lambda: q.count('temp@example.org') == 1, slow(20)), 'delivered on the third attempt')
     t.ok(wait_for(lambda: q.count('crash@example.org') == 1, slow(20)), 'killed by a signal: retried and delivered')
     wait_for(lambda: len(attempts(q, 'temp@example.org')) >= 3, slow(10))
