@@ -160,6 +160,7 @@ bench: all
 	python3 t/bench/pop3
 	python3 t/bench/auth
 	python3 t/bench/imap
+	sh t/bench/relay
 
 # Install the Debian packages listed in package/deps that are missing
 # (only as root; otherwise print what is missing).
