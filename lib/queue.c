@@ -1,5 +1,6 @@
 /* lib/queue.c: the queue on disk: envelope parser, IDs, the commit
  * protocol and the env/ state format. See doc/queue.md. */
+#define _GNU_SOURCE	/* renameat2, RENAME_NOREPLACE (Linux, glibc 2.28) */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -252,6 +253,94 @@ queue_tmp_create(char const *qdir, char *id, unsigned long *seq)
 	}
 	errno = EEXIST;
 	return -1;
+}
+
+/* Rename from to to, failing with EEXIST rather than replace to. Where
+ * the file system has no RENAME_NOREPLACE: link, then unlink from. */
+static int
+rename_excl(char const *from, char const *to)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 1;
+	if (errno != EINVAL && errno != ENOSYS)
+		return 0;
+	if (link(from, to) < 0)
+		return 0;
+	if (unlink(from) < 0 && errno != ENOENT) {
+		int e = errno;
+		unlink(to);
+		errno = e;
+		return 0;
+	}
+	return 1;
+}
+
+int
+queue_commit(char const *qdir, char *id, unsigned long *seq, char const *env, size_t len)
+{
+	char msg[4096], mess[4096], tmp[4096], path[4096];
+	int fd, e;
+
+	if (!queue_path(msg, sizeof msg, qdir, "tmp", id, 0))
+		return 0;
+	/* 1. the message: tmp/<id> -> mess/<id> (a fresh ID if taken) */
+	for (int t = 0;; t++) {
+		if (!queue_path(mess, sizeof mess, qdir, "mess", id, 0))
+			goto failmsg;
+		if (rename_excl(msg, mess))
+			break;
+		if (errno != EEXIST || t >= QUEUE_TRIES)
+			goto failmsg;
+		queue_id_new(id, seq);
+	}
+	/* 2. the envelope: tmp/<id>.e, fsynced */
+	if (!queue_path(tmp, sizeof tmp, qdir, "tmp", id, ".e") ||
+	    !queue_path(path, sizeof path, qdir, "new", id, 0)) {
+		e = errno;
+		goto failmess;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, QUEUE_FILEMODE);
+	if (fd < 0) {
+		e = errno;
+		goto failmess;
+	}
+	if (!queue_writeall(fd, env, len) || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		goto failenv;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		goto failenv;
+	}
+	/* 3. mess/<id> is durable before new/<id> can be: an envelope that
+	 * survives a crash never points at a missing message */
+	if (!queue_dirsync(qdir, "mess")) {
+		e = errno;
+		goto failenv;
+	}
+	/* 4. the commit point: new/<id>, then made durable */
+	if (rename(tmp, path) < 0) {
+		e = errno;
+		goto failenv;
+	}
+	if (!queue_dirsync(qdir, "new")) {
+		e = errno;
+		unlink(path);
+		goto failmess;
+	}
+	return 1;
+failenv:
+	unlink(tmp);
+failmess:
+	unlink(mess);
+	errno = e;
+	return 0;
+failmsg:
+	e = errno;
+	unlink(msg);
+	errno = e;
+	return 0;
 }
 
 int

@@ -69,7 +69,16 @@ int queue_id_valid(char const *s);
 
 /* Create tmp/<id> (O_EXCL, a new ID on collision): the fd, or -1. */
 int queue_tmp_create(char const *qdir, char *id, unsigned long *seq);
-/* The message file tmp/<id> (already fsynced by the caller) becomes
+/* enqueue's commit (doc/queue.md): the message file tmp/<id>, written
+ * and fsynced by the caller, is renamed to mess/<id> (never replacing
+ * one: a fresh ID in *id when taken); the envelope env[0..len) is
+ * written to tmp/<id>.e and fsynced; mess/ is fsynced; the envelope is
+ * renamed to new/<id> (the commit point) and new/ is fsynced. 1 ok, 0
+ * error (nothing is left behind). */
+int queue_commit(char const *qdir, char *id, unsigned long *seq, char const *env, size_t len);
+
+/* The same in two steps, through link(2) (qmanager's bounces).
+ * The message file tmp/<id> (already fsynced by the caller) becomes
  * mess/<id>: link (a fresh ID in *id when mess/<id> exists), unlink the
  * tmp name, fsync mess/. 1 ok, 0 error (tmp/<id> is then removed). */
 int queue_mess_commit(char const *qdir, char *id, unsigned long *seq);

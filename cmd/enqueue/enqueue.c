@@ -85,23 +85,32 @@ die_temp(struct enqueue *q, char const *what)
 	_exit(RC_TEMP);
 }
 
+/* The pipe gives what smtpd wrote (a few KB at a time): gather up to
+ * COPY_BUF bytes per write. */
 static void
 copy_message(struct enqueue *q)
 {
 	static char buf[COPY_BUF];
+	size_t n = 0;
 
 	for (;;) {
-		ssize_t r = read(0, buf, sizeof buf);
+		ssize_t r = read(0, buf + n, sizeof buf - n);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			die_temp(q, "read the message");
 		}
+		if (r > 0) {
+			n += (size_t)r;
+			q->bytes += (unsigned long long)r;
+		}
+		if ((!r || n == sizeof buf) && n) {
+			if (!queue_writeall(q->tmpfd, buf, n))
+				die_temp(q, "write the message");
+			n = 0;
+		}
 		if (!r)
 			break;
-		if (!queue_writeall(q->tmpfd, buf, (size_t)r))
-			die_temp(q, "write the message");
-		q->bytes += (unsigned long long)r;
 	}
 }
 
@@ -200,7 +209,7 @@ int
 main(int argc, char const *const *argv)
 {
 	struct enqueue q = { .tmpfd = -1 };
-	char path[4096], text[160], from[ADDR_MAX * 4 + 1];
+	char text[160], from[ADDR_MAX * 4 + 1];
 
 	PROG = "enqueue";
 	(void)argv;
@@ -225,17 +234,10 @@ main(int argc, char const *const *argv)
 	read_envelope(&q);
 	sync_message(&q);
 
-	if (!queue_mess_commit(q.qdir, q.id, &q.seq)) {
-		q.id[0] = 0;	/* already removed */
+	/* tmp/<id> -> mess/<id>, envelope -> new/<id> (doc/queue.md) */
+	if (!queue_commit(q.qdir, q.id, &q.seq, q.env, q.envlen)) {
+		q.id[0] = 0;	/* nothing left behind */
 		die_temp(&q, "commit the message");
-	}
-	if (!queue_new_commit(q.qdir, q.id, q.env, q.envlen)) {
-		int e = errno;
-		if (queue_path(path, sizeof path, q.qdir, "mess", q.id, 0))
-			unlink(path);
-		q.id[0] = 0;
-		errno = e;
-		die_temp(&q, "commit the envelope");
 	}
 	queue_trigger(q.qdir);
 	snprintf(text, sizeof text, "250 2.0.0 Ok: queued as %s\n", q.id);

@@ -2,7 +2,7 @@
 # t/review/010-enqueue-kill.t: enqueue SIGKILLed at every point of its
 # commit protocol. strace injects SIGKILL on entry to the N-th call of
 # each file system call enqueue makes (openat, read, write, fsync, close,
-# link, unlink), so every gap between two of its system calls is hit
+# link, unlink, rename, renameat2), so every gap between two of its system calls is hit
 # once. After each run the queue must be consistent for qmanager: every
 # new/<id> has its complete mess/<id> and the exact envelope; a run that
 # exited 0 (or wrote its 250 reply) left exactly one such entry; a killed
@@ -21,7 +21,7 @@ from chainmail_test import *  # noqa: E402,F401,F403
 # LeakSanitizer cannot run under ptrace: it would make a clean exit 1
 SAN_NOLEAK = ':'.join(x for x in (os.environ.get('ASAN_OPTIONS', ''), 'detect_leaks=0') if x)
 
-SYSCALLS = ('openat', 'read', 'write', 'fsync', 'close', 'link', 'unlink')
+SYSCALLS = ('openat', 'read', 'write', 'fsync', 'close', 'link', 'unlink', 'rename', 'renameat2')
 MSG = b'Subject: kill test\nMessage-ID: <kill@t>\n\n' + b'body line\n' * 3000
 ENV = b'Fs@remote.example\0Talice@example.org\0Tbob@example.org\0\0'
 
@@ -113,8 +113,9 @@ def body(t, work):
 
     (rc, reply), counts = count_calls(enqueue, work)
     t.is_(rc, 0, 'a clean run under strace exits 0')
-    t.ok(counts['link'] >= 2 and counts['fsync'] >= 3,
-         'enqueue links twice and fsyncs at least three times', counts)
+    moves = counts['link'] + counts['rename'] + counts['renameat2']
+    t.ok(moves >= 2 and counts['fsync'] >= 3,
+         'enqueue moves two files into place (link or rename) and fsyncs at least three times', counts)
 
     runs = killed = committed = 0
     problems = []
@@ -163,8 +164,12 @@ def body(t, work):
     port = inst.start_smtpd(chain=(wrapper,))
     bad = []
     codes = []
-    points = ['link:1', 'link:2', 'fsync:%d' % counts['fsync'], 'unlink:1', 'write:%d' % counts['write'],
-              'close:%d' % counts['close'], 'openat:%d' % counts['openat']]
+    # the calls that move files into mess/ and new/ (the commit point)
+    moves = ['%s:%d' % (sc, n) for sc in ('link', 'rename', 'renameat2') for n in range(1, counts[sc] + 1)]
+    points = moves + ['fsync:%d' % n for n in range(1, counts['fsync'] + 1)] + ['write:%d' % counts['write'],
+                      'close:%d' % counts['close'], 'openat:%d' % counts['openat']]
+    if counts['unlink']:
+        points.append('unlink:1')
     qnew = os.path.join(inst.queue, 'new')
     for i, point in enumerate(points):
         with open(os.path.join(inst.dir, 'point'), 'w') as f:

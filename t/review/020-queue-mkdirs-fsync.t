@@ -3,7 +3,7 @@
 # creates it (queue_mkdirs), the new directory entries must be durable
 # before the commit point: fsync of the queue directory (which holds the
 # new mess/ and new/) and of its parent (which holds the new queue
-# directory), both before the link into new/ (and so before exit 0, which
+# directory), both before the link or rename into new/ (and so before exit 0, which
 # smtpd answers with 250). Without them a crash after the 250 can lose
 # mess/ or new/ and with them the message. Checked with strace -y.
 import os
@@ -63,8 +63,8 @@ def body(t, work):
     rc, lines = trace(t, work, qdir, 'fresh')
     t.is_(rc, 0, 'enqueue into a queue that does not exist yet: exit 0')
     commit = next((i for i, l in enumerate(lines)
-                   if re.search(r'\blink(at)?\(.*"%s/new/' % re.escape(qdir), l)), None)
-    t.ok(commit is not None, 'the commit link into new/ is in the trace', '\n'.join(lines))
+                   if re.search(r'\b(link(at)?|rename(at2?)?)\(.*"%s/new/' % re.escape(qdir), l)), None)
+    t.ok(commit is not None, 'the commit (link or rename into new/) is in the trace', '\n'.join(lines))
     if commit is None:
         return
     made = [l for l in lines[:commit] if re.search(r'\bmkdir(at)?\(', l)]

@@ -4,7 +4,7 @@
 # (the envelope pipe closes early: client gone, oversize, bare LF, ...)
 # is removed without forcing up to MESSAGE_SIZE_LIMIT bytes to disk first,
 # which a client could otherwise make the server do at will. A complete
-# one is still fsynced before it is linked into mess/. Checked with strace.
+# one is still fsynced before it is moved into mess/. Checked with strace.
 import os
 import re
 import shutil
@@ -26,7 +26,7 @@ def trace(work, qdir, env):
     with open(envf, 'wb') as f:
         f.write(env)
     with open(msgf, 'rb') as m, open(envf, 'rb') as e:
-        r = subprocess.run(['strace', '-f', '-y', '-qq', '-o', log, '-e', 'trace=fsync,fdatasync,link,unlink',
+        r = subprocess.run(['strace', '-f', '-y', '-qq', '-o', log, '-e', 'trace=fsync,fdatasync,link,unlink,rename,renameat2',
                             bin_path('enqueue')], stdin=m, stdout=e, stderr=subprocess.DEVNULL,
                            env=dict(os.environ, QUEUEDIR=qdir, ASAN_OPTIONS=SAN_NOLEAK), timeout=slow(30))
     with open(log) as f:
@@ -49,8 +49,8 @@ def main(t):
         rc, lines = trace(work, qdir, b'Fs@remote.example\0Talice@example.org\0\0')
         t.is_(rc, 0, 'complete envelope: exit 0')
         fs = next((i for i, l in enumerate(lines) if re.search(r'\bfsync\(\d+<%s/tmp/[0-9.]+>\)' % re.escape(qdir), l)), None)
-        ln = next((i for i, l in enumerate(lines) if re.search(r'\blink\(.*"%s/mess/' % re.escape(qdir), l)), None)
-        t.ok(fs is not None and ln is not None and fs < ln, 'the message file is fsynced before its link into mess/',
+        ln = next((i for i, l in enumerate(lines) if re.search(r'\b(link|rename|renameat2)\(.*"%s/mess/' % re.escape(qdir), l)), None)
+        t.ok(fs is not None and ln is not None and fs < ln, 'the message file is fsynced before its move into mess/',
              '\n'.join(lines))
     finally:
         shutil.rmtree(work, ignore_errors=True)
