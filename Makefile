@@ -48,7 +48,7 @@ LDLIBS   := -lcdb -lskarnet -lcrypt
 # misbehaving. The sanitizer build stays dynamic (ASan cannot be static).
 STATIC_PROGS ?= smtpd enqueue masquerade
 ifeq ($(SAN),1)
-STATIC_PROGS :=
+override STATIC_PROGS :=
 endif
 LDSTATIC = $(patsubst -pie,-static-pie,$(LDFLAGS)) -Wl,--fatal-warnings
 
