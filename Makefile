@@ -51,6 +51,12 @@ ifeq ($(SAN),1)
 override STATIC_PROGS :=
 endif
 LDSTATIC = $(patsubst -pie,-static-pie,$(LDFLAGS)) -Wl,--fatal-warnings
+# The other programs stay dynamically linked against libc (and so can
+# dlopen libmariadb), but take tinycdb, skalibs and libxcrypt from their
+# static archives: two or three shared objects fewer to map and relocate
+# at every start. rcpt-check: about 0.45 ms of CPU less per run, two
+# thirds of what a fully static build saves (doc/bench.md).
+LDLIBS_DYN = -Wl,-Bstatic $(LDLIBS) -Wl,-Bdynamic
 
 # Where things go: the plain build in bin/ and build/, the sanitizer
 # build entirely under build/san/ so both can coexist.
@@ -96,7 +102,8 @@ $(B)/cmd/%.o: cmd/%.c $(HDRS)
 define prog_rule
 $(BIN)/$(1): $(patsubst cmd/%.c,$(B)/cmd/%.o,$(wildcard cmd/$(1)/*.c)) $(LIBA)
 	@mkdir -p $$(@D)
-	$$(CC) $$(if $$(filter $(1),$$(STATIC_PROGS)),$$(LDSTATIC),$$(LDFLAGS)) -o $$@ $$^ $$(LIBS_$(1)) $$(LDLIBS)
+	$$(CC) $$(if $$(filter $(1),$$(STATIC_PROGS)),$$(LDSTATIC),$$(LDFLAGS)) -o $$@ $$^ $$(LIBS_$(1)) \
+	    $$(if $$(filter $(1),$$(STATIC_PROGS)),$$(LDLIBS),$$(LDLIBS_DYN))
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
