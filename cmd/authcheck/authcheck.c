@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "cdbtab.h"
 #include "cfg.h"
+#include "client.h"
 #include "log.h"
 #include "passwd.h"
 #include "rc.h"
@@ -130,7 +131,7 @@ main(int argc, char const *const *argv)
 		strerr_dieusage(RC_PERM, USAGE);
 	a.etcdir = cfg_str("CHAINMAIL_ETC", "/etc/chainmail");
 	a.mailroot = cfg_str("MAILROOT", "/data/mail");
-	a.ip = cfg_str("TCPREMOTEIP", cfg_str("TCP6REMOTEIP", "unknown"));
+	a.ip = client_var("REMOTEIP", "unknown");
 	if (!cfg_ulong("AUTH_FAIL_DELAY", 2, &a.delay) || a.delay > 60)
 		strerr_dieinvalid(RC_PERM, "AUTH_FAIL_DELAY");
 	readinput(&a, &ulen, &pass);

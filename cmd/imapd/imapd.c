@@ -27,6 +27,7 @@
 
 #include "base64.h"
 #include "cfg.h"
+#include "client.h"
 #include "imapio.h"
 #include "imapparse.h"
 #include "log.h"
@@ -138,12 +139,6 @@ capabilities(struct imapd *s)
 	    ucspitls_available(&s->tls) ? " STARTTLS" : "",
 	    s->plainok || s->tls.active ? " AUTH=PLAIN" : " LOGINDISABLED");
 	return buf;
-}
-
-static int
-loopback(char const *ip)
-{
-	return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
 }
 
 /* Give the client to the mailbox half: never returns. */
@@ -528,16 +523,9 @@ settings(struct imapd *s)
 		strerr_dieinvalid(RC_PERM, "IMAPD_MAXAUTHFAIL");
 	if (!cfg_ulong("IMAPD_AUTHCOMMANDS", AUTHCMDS_MAX, &s->maxcmds) || !s->maxcmds)
 		strerr_dieinvalid(RC_PERM, "IMAPD_AUTHCOMMANDS");
-	v = getenv("PROTO");
-	if (v && strlen(v) < 16) {
-		char name[32];
-		snprintf(name, sizeof name, "%sREMOTEIP", v);
-		s->remoteip = getenv(name);
-	}
-	if (!s->remoteip)
-		s->remoteip = cfg_str("TCPREMOTEIP", "unknown");
+	s->remoteip = client_var("REMOTEIP", "unknown");
 	v = cfg_str("IMAP_PLAINTEXT_LOGIN", 0);
-	s->plainok = loopback(s->remoteip) || (v && strcmp(v, "0") && strcasecmp(v, "no"));
+	s->plainok = client_loopback(s->remoteip) || (v && strcmp(v, "0") && strcasecmp(v, "no"));
 }
 
 int
@@ -545,7 +533,6 @@ main(int argc, char const *const *argv)
 {
 	static struct imapd s;
 	subgetopt l = SUBGETOPT_ZERO;
-	struct timeval tv;
 
 	PROG = "imapd";
 	s.verbosity = 1;
@@ -563,9 +550,7 @@ main(int argc, char const *const *argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
 		strerr_diefu1sys(RC_TEMP, "set the socket non-blocking");
-	gettimeofday(&tv, 0);
-	snprintf(s.sessionid, sizeof s.sessionid, "%08lx%05lx%04x",
-	    (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned int)getpid() & 0xffff);
+	client_sessionid(s.sessionid, sizeof s.sessionid);
 	ucspitls_init(&s.tls);
 	tain_now_set_stopwatch_g();
 	imapio_init(&s.io, 0, 1, (unsigned int)s.timeout);

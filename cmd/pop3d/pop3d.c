@@ -27,6 +27,7 @@
 
 #include "base64.h"
 #include "cfg.h"
+#include "client.h"
 #include "log.h"
 #include "pop3.h"
 #include "rc.h"
@@ -535,12 +536,6 @@ session(struct pop3d *s)
 	}
 }
 
-static int
-loopback(char const *ip)
-{
-	return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
-}
-
 static void
 settings(struct pop3d *s)
 {
@@ -557,16 +552,9 @@ settings(struct pop3d *s)
 		strerr_dieinvalid(RC_PERM, "POP3D_MAXAUTHFAIL");
 	if (!cfg_ulong("POP3D_AUTHCOMMANDS", POP3_AUTHCMDS_MAX, &s->maxcmds) || !s->maxcmds)
 		strerr_dieinvalid(RC_PERM, "POP3D_AUTHCOMMANDS");
-	p = getenv("PROTO");
-	if (p && strlen(p) < 16) {
-		char name[32];
-		snprintf(name, sizeof name, "%sREMOTEIP", p);
-		s->remoteip = getenv(name);
-	}
-	if (!s->remoteip)
-		s->remoteip = cfg_str("TCPREMOTEIP", "unknown");
+	s->remoteip = client_var("REMOTEIP", "unknown");
 	p = cfg_str("POP3_PLAINTEXT_LOGIN", 0);
-	s->plainok = loopback(s->remoteip) || (p && strcmp(p, "0") && strcasecmp(p, "no"));
+	s->plainok = client_loopback(s->remoteip) || (p && strcmp(p, "0") && strcasecmp(p, "no"));
 }
 
 int
@@ -574,7 +562,6 @@ main(int argc, char const *const *argv)
 {
 	static struct pop3d s;
 	subgetopt l = SUBGETOPT_ZERO;
-	struct timeval tv;
 
 	PROG = "pop3d";
 	s.verbosity = 1;
@@ -592,9 +579,7 @@ main(int argc, char const *const *argv)
 		strerr_diefu1sys(RC_TEMP, "set the socket non-blocking");
 	buffer_init(&s.in, &buffer_read, 0, inbuf, sizeof inbuf);
 	buffer_init(&s.out, &buffer_write, 1, outbuf, sizeof outbuf);
-	gettimeofday(&tv, 0);
-	snprintf(s.sessionid, sizeof s.sessionid, "%08lx%05lx%04x",
-	    (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned int)getpid() & 0xffff);
+	client_sessionid(s.sessionid, sizeof s.sessionid);
 	ucspitls_init(&s.tls);
 	tain_now_set_stopwatch_g();
 	deadline(&s);

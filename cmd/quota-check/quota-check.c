@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "cfg.h"
+#include "client.h"
 #include "log.h"
 #include "quota.h"
 #include "rc.h"
@@ -181,8 +182,7 @@ int
 main(int argc, char const *const *argv)
 {
 	static struct qcheck c;
-	char ipvar[32];
-	char const *proto, *size;
+	char const *size;
 	int rc;
 
 	PROG = "quota-check";
@@ -194,11 +194,7 @@ main(int argc, char const *const *argv)
 	size = getenv("SIZE");
 	if (size && *size && strspn(size, "0123456789") == strlen(size) && strlen(size) < 21)
 		c.size = strtoull(size, NULL, 10);
-	proto = cfg_str("PROTO", "TCP");
-	if (strlen(proto) > 8)
-		proto = "TCP";
-	snprintf(ipvar, sizeof ipvar, "%sREMOTEIP", proto);
-	c.ip = cfg_str(ipvar, cfg_str("TCPREMOTEIP", "-"));
+	c.ip = client_var("REMOTEIP", "-");
 	rc = qcheck_run(&c);
 	resolve_free(&c.r);
 	return rc;

@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "cfg.h"
+#include "client.h"
 #include "log.h"
 #include "rc.h"
 #include "resolve.h"
@@ -191,8 +192,6 @@ int
 main(int argc, char const *const *argv)
 {
 	struct rcptcheck c = { .rcpt = NULL };
-	char ipvar[32];
-	char const *proto;
 	int rc;
 
 	PROG = "rcpt-check";
@@ -205,11 +204,7 @@ main(int argc, char const *const *argv)
 	c.size = getenv("SIZE");
 	if (c.size && (!*c.size || strspn(c.size, "0123456789") != strlen(c.size)))
 		c.size = NULL;	/* log only digits */
-	proto = cfg_str("PROTO", "TCP");
-	if (strlen(proto) > 8)
-		proto = "TCP";
-	snprintf(ipvar, sizeof ipvar, "%sREMOTEIP", proto);
-	c.ip = cfg_str(ipvar, cfg_str("TCPREMOTEIP", "-"));
+	c.ip = client_var("REMOTEIP", "-");
 	c.etc = cfg_str("CHAINMAIL_ETC", "/etc/chainmail");
 	c.mailroot = cfg_str("MAILROOT", "/data/mail");
 	c.postmaster = cfg_str("POSTMASTER", NULL);

@@ -15,22 +15,17 @@
 #include <skalibs/strerr.h>
 
 #include "base64.h"
+#include "client.h"
 #include "log.h"
 #include "rc.h"
 #include "smtpd.h"
 
 #define AUTH_FIELD_MAX 512	/* user name or password */
 
-static int
-loopback(char const *ip)
-{
-	return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
-}
-
 int
 smtpd_auth_offered(struct smtpd *s)
 {
-	return s->authprog && (s->tls || s->authplain || loopback(s->remoteip));
+	return s->authprog && (s->tls || s->authplain || client_loopback(s->remoteip));
 }
 
 /* Run the checkpassword program: 0 good, 1 bad, 111 temporary. */

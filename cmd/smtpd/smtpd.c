@@ -16,6 +16,7 @@
 
 #include "cfg.h"
 #include "cidr.h"
+#include "client.h"
 #include "log.h"
 #include "rc.h"
 #include "smtpcmd.h"
@@ -506,16 +507,8 @@ settings(struct smtpd *s)
 		s->checks[n++] = t;
 	}
 	s->checks[n] = 0;
-	p = getenv("PROTO");
-	if (p && strlen(p) < 16) {
-		char name[32];
-		snprintf(name, sizeof name, "%sREMOTEIP", p);
-		s->remoteip = getenv(name);
-		snprintf(name, sizeof name, "%sREMOTEHOST", p);
-		s->remotehost = getenv(name);
-	}
-	if (!s->remoteip)
-		s->remoteip = cfg_str("TCPREMOTEIP", "unknown");
+	s->remoteip = client_var("REMOTEIP", "unknown");
+	s->remotehost = client_var("REMOTEHOST", 0);
 	/* MYNETWORKS: clients that may relay without AUTH */
 	p = getenv("MYNETWORKS");
 	if (p && *p) {
@@ -535,7 +528,6 @@ main(int argc, char const *const *argv)
 	static struct smtpd s;
 	static char inbuf[BUFFER_INSIZE], outbuf[BUFFER_OUTSIZE];
 	subgetopt l = SUBGETOPT_ZERO;
-	struct timeval tv;
 
 	PROG = "smtpd";
 	s.verbosity = 1;
@@ -557,9 +549,7 @@ main(int argc, char const *const *argv)
 		strerr_diefu1sys(RC_TEMP, "set the socket non-blocking");
 	buffer_init(&s.in, &buffer_read, 0, inbuf, sizeof inbuf);
 	buffer_init(&s.out, &buffer_write, 1, outbuf, sizeof outbuf);
-	gettimeofday(&tv, 0);
-	snprintf(s.sessionid, sizeof s.sessionid, "%08lx%05lx%04x",
-	    (unsigned long)tv.tv_sec, (unsigned long)tv.tv_usec, (unsigned int)getpid() & 0xffff);
+	client_sessionid(s.sessionid, sizeof s.sessionid);
 	smtpd_tls_init(&s);
 	tain_now_set_stopwatch_g();
 	smtpd_deadline(&s);
