@@ -46,7 +46,7 @@ LDLIBS   := -lcdb -lskarnet -lcrypt
 # (getpwnam, getaddrinfo). Linker warnings are errors for these, so a
 # program that starts to pull either in fails to build instead of
 # misbehaving. The sanitizer build stays dynamic (ASan cannot be static).
-STATIC_PROGS ?= smtpd enqueue masquerade
+STATIC_PROGS ?= smtpd enqueue masquerade door
 ifeq ($(SAN),1)
 override STATIC_PROGS :=
 endif

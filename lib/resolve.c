@@ -54,7 +54,9 @@ resolve_init(struct resolve *r, char const *etcdir, char const *mailroot, char c
 	r->postmaster = postmaster && *postmaster ? postmaster : NULL;
 	if (!cdbtab_openat(&r->hosts, etcdir, "host_list.cdb") ||
 	    !cdbtab_openat(&r->aliases, etcdir, "aliases.cdb") ||
-	    !cdbtab_openat(&r->users, etcdir, "users.cdb")) {
+	    !cdbtab_openat(&r->users, etcdir, "mailboxes.cdb") ||
+	    /* a directory compiled by an etc/Makefile older than mailboxes.cdb */
+	    (r->users.fd < 0 && !cdbtab_openat(&r->users, etcdir, "users.cdb"))) {
 		int e = errno;
 		resolve_free(r);
 		errno = e;
@@ -263,7 +265,7 @@ mailbox_default(struct expand *x, char const *addr, size_t alen,
 	return emit(x);
 }
 
-/* A users.cdb entry "hash quota [maildir]" for key (local@domain). */
+/* A mailboxes.cdb entry "x quota [maildir]" for key (local@domain). */
 static int
 mailbox_user(struct expand *x, char const *key, size_t klen, size_t at,
     char const *v, size_t vlen)

@@ -152,7 +152,7 @@ unlink_q(char const *qdir, char const *sub, char const *id)
 void
 qm_tables_check(struct qmanager *q, int force)
 {
-	static char const *const names[3] = { "host_list.cdb", "aliases.cdb", "users.cdb" };
+	static char const *const names[3] = { "host_list.cdb", "aliases.cdb", "mailboxes.cdb" };
 	unsigned long long sig[3][3];
 	int changed = 0;
 

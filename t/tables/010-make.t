@@ -55,7 +55,7 @@ def body(t, d):
     # no text tables at all: three empty tables, no routes.cdb
     rc, err = make(d)
     t.is_(rc, 0, 'make with no text tables', )
-    for n in ('host_list', 'aliases', 'users'):
+    for n in ('host_list', 'aliases', 'users', 'mailboxes'):
         p = os.path.join(d, n + '.cdb')
         t.ok(os.path.exists(p) and dump(p) == {}, '%s.cdb is an empty table' % n)
     t.ok(not os.path.exists(os.path.join(d, 'routes.cdb')), 'no routes.cdb without routes')
@@ -91,6 +91,11 @@ def body(t, d):
            'bob@example.org': '! 0 /srv/mail/bob',
            'carol@example.org': '$1$x$y 0'},
           'users: address -> "hash quota [maildir]"')
+    t.is_(dump(os.path.join(d, 'mailboxes.cdb')),
+          {'alice@example.org': 'x 100',
+           'bob@example.org': 'x 0 /srv/mail/bob',
+           'carol@example.org': 'x 0'},
+          'mailboxes: the same entries without any hash')
     t.is_(dump(os.path.join(d, 'aliases.cdb')),
           {'info@example.org': 'alice@example.org,Bob@Elsewhere.COM',
            'old@example.org': 'drop',
@@ -151,6 +156,8 @@ def body(t, d):
     rc, err = make(d)
     mode = stat.S_IMODE(os.stat(os.path.join(d, 'users.cdb')).st_mode)
     t.is_(oct(mode), oct(0o640), 'users.cdb gets the mode of users')
+    mode = stat.S_IMODE(os.stat(os.path.join(d, 'mailboxes.cdb')).st_mode)
+    t.is_(oct(mode), oct(0o644), 'mailboxes.cdb (no hashes) stays world-readable')
     os.unlink(os.path.join(d, 'aliases'))
     rc, err = make(d)
     t.ok(rc == 0 and dump(os.path.join(d, 'aliases.cdb')) == {},

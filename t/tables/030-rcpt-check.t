@@ -138,13 +138,13 @@ def body(t, d):
     expect('alice@example.org', 111, '451 4.3.0', 'tables never compiled (no host_list.cdb)', etcdir=empty)
     bad = os.path.join(d, 'bad')
     shutil.copytree(etc, bad)
-    with open(os.path.join(bad, 'users.cdb'), 'wb') as f:
+    with open(os.path.join(bad, 'mailboxes.cdb'), 'wb') as f:
         f.write(b'garbage')
-    expect('alice@example.org', 111, '451 4.3.0', 'corrupt (short) users.cdb', etcdir=bad,
+    expect('alice@example.org', 111, '451 4.3.0', 'corrupt (short) mailboxes.cdb', etcdir=bad,
            result='defer', reason='tables')
-    with open(os.path.join(bad, 'users.cdb'), 'wb') as f:
+    with open(os.path.join(bad, 'mailboxes.cdb'), 'wb') as f:
         f.write(b'\xff' * 4096)
-    expect('alice@example.org', 111, '451 4.3.0', 'corrupt users.cdb', etcdir=bad)
+    expect('alice@example.org', 111, '451 4.3.0', 'corrupt mailboxes.cdb', etcdir=bad)
     with open(os.path.join(bad, 'host_list.cdb'), 'wb') as f:
         f.write(b'\xff' * 4096)
     expect('someone@remote.example', 111, '451 4.3.0', 'corrupt host_list.cdb', etcdir=bad)
