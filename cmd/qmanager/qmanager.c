@@ -21,6 +21,7 @@
 #include "cfg.h"
 #include "qmanager.h"
 #include "rc.h"
+#include "words.h"
 
 void
 qm_log(char const *fmt, ...)
@@ -63,6 +64,7 @@ static void
 config(struct qmanager *q)
 {
 	static char host[256];
+	int n;
 
 	q->qdir = cfg_str("QUEUEDIR", "/data/queue");
 	q->etcdir = cfg_str("CHAINMAIL_ETC", "/etc/chainmail");
@@ -83,6 +85,14 @@ config(struct qmanager *q)
 		q->retry_max = q->retry_min;
 	q->lifetime = setting("QUEUE_LIFETIME", 432000, 0);
 	q->scan = setting("QMANAGER_SCAN", 60, 1);
+	n = words_setting("QMANAGER_DELIVER", "maildir-deliver", q->deliver, QM_PROG_WORDS);
+	if (n < 0)
+		strerr_dief(RC_PERM, "invalid $QMANAGER_DELIVER (1 to 8 words)");
+	q->ndeliver = (unsigned int)n;
+	n = words_setting("QMANAGER_SEND", "smtp-send", q->send, QM_PROG_WORDS);
+	if (n < 0)
+		strerr_dief(RC_PERM, "invalid $QMANAGER_SEND (1 to 8 words)");
+	q->nsend = (unsigned int)n;
 	if (q->conc > 1000)
 		q->conc = 1000;
 	if (q->rconc > 1000)

@@ -78,10 +78,16 @@ struct run {
 	size_t len, cap;
 };
 
+#define QM_PROG_WORDS 8
+
 struct qmanager {
 	/* settings */
 	char const *qdir, *etcdir, *mailroot, *postmaster, *hostname;
 	unsigned long conc, rconc, retry_min, retry_max, lifetime, scan;
+	/* the delivery programs with their leading arguments
+	 * (QMANAGER_DELIVER, QMANAGER_SEND): the recipient's arguments follow */
+	char const *deliver[QM_PROG_WORDS + 1], *send[QM_PROG_WORDS + 1];
+	unsigned int ndeliver, nsend;
 	/* tables */
 	struct resolve res;
 	int resok;

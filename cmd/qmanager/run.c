@@ -109,7 +109,7 @@ qm_spawn(struct qmanager *q, struct msg *m, size_t const *idx, size_t n, int rem
 		nv = 3;
 	}
 	envp = calloc(q->nenvbase + 4, sizeof *envp);
-	argv = calloc(n + 3, sizeof *argv);
+	argv = calloc(n + 3 + QM_PROG_WORDS, sizeof *argv);
 	run->idx = malloc(n * sizeof *run->idx);
 	run->cap = (remote ? n : 1) * (QM_REPLY_MAX + 32) + 1;
 	run->buf = malloc(run->cap);
@@ -121,13 +121,13 @@ qm_spawn(struct qmanager *q, struct msg *m, size_t const *idx, size_t n, int rem
 	for (size_t k = 0; k < nv; k++)
 		envp[q->nenvbase + k] = vars[k];
 	if (remote) {
-		argv[0] = "smtp-send";
-		argv[1] = r->dest;
+		memcpy(argv, q->send, q->nsend * sizeof *argv);
+		argv[q->nsend] = r->dest;
 		for (size_t k = 0; k < n; k++)
-			argv[2 + k] = m->r[idx[k]].final;
+			argv[q->nsend + 1 + k] = m->r[idx[k]].final;
 	} else {
-		argv[0] = "maildir-deliver";
-		argv[1] = r->dest;
+		memcpy(argv, q->deliver, q->ndeliver * sizeof *argv);
+		argv[q->ndeliver] = r->dest;
 	}
 
 	sigemptyset(&none);

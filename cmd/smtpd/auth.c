@@ -44,7 +44,7 @@ check(struct smtpd *s, char const *user, size_t ulen, char const *pass, size_t p
 		return RC_TEMP;
 	}
 	if (!pid) {
-		char const *argv[3] = { s->authprog, "true", 0 };
+		char const *const *argv = s->authargv;
 		int nul = open("/dev/null", O_RDWR), fd = fcntl(p[0], F_DUPFD, 10);
 		if (nul < 0 || fd < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(fd, 3) < 0)
 			_exit(RC_TEMP);

@@ -19,6 +19,7 @@
 #include "client.h"
 #include "log.h"
 #include "rc.h"
+#include "words.h"
 #include "smtpcmd.h"
 #include "smtpd.h"
 
@@ -473,7 +474,6 @@ settings(struct smtpd *s)
 {
 	static char host[256];
 	char const *p;
-	size_t n = 0;
 
 	if (!cfg_ulong("MESSAGE_SIZE_LIMIT", SMTP_SIZE_DEFAULT, &s->sizelimit))
 		strerr_dieinvalid(RC_PERM, "MESSAGE_SIZE_LIMIT");
@@ -487,7 +487,16 @@ settings(struct smtpd *s)
 	    s->linemax < 64 || s->linemax > SMTPD_LINEMAX_CAP)
 		strerr_dieinvalid(RC_PERM, "SMTPD_LINEMAX");
 	s->requiretls = cfg_str("REQUIRE_TLS", 0) != 0;
-	s->authprog = cfg_str("SMTPD_AUTH", 0);
+	s->authprog = 0;
+	if (cfg_str("SMTPD_AUTH", 0)) {
+		/* a program and its leading arguments ("door <socket>") */
+		int w = words_setting("SMTPD_AUTH", 0, s->authargv, SMTPD_AUTH_WORDS);
+		if (w < 0)
+			strerr_dieinvalid(RC_PERM, "SMTPD_AUTH");
+		s->authargv[w] = "true";
+		s->authargv[w + 1] = 0;
+		s->authprog = s->authargv[0];
+	}
 	s->authplain = cfg_str("SMTPD_AUTH_PLAINTEXT", 0) != 0;
 	if (!cfg_ulong("SMTPD_MAXAUTHFAIL", 3, &s->maxauthfail) || !s->maxauthfail)
 		strerr_dieinvalid(RC_PERM, "SMTPD_MAXAUTHFAIL");
@@ -498,15 +507,8 @@ settings(struct smtpd *s)
 		host[sizeof host - 1] = 0;
 		s->hostname = host;
 	}
-	s->checksbuf = strdup(cfg_str("SMTPD_CHECKS", "rcpt-check"));
-	if (!s->checksbuf)
-		strerr_diefu1sys(RC_TEMP, "allocate");
-	for (char *t = strtok(s->checksbuf, " \t"); t; t = strtok(0, " \t")) {
-		if (n >= SMTPD_CHECKS_MAX)
-			strerr_dieinvalid(RC_PERM, "SMTPD_CHECKS");
-		s->checks[n++] = t;
-	}
-	s->checks[n] = 0;
+	if (words_setting("SMTPD_CHECKS", "rcpt-check", s->checks, SMTPD_CHECKS_MAX) < 0)
+		strerr_dieinvalid(RC_PERM, "SMTPD_CHECKS");
 	s->remoteip = client_var("REMOTEIP", "unknown");
 	s->remotehost = client_var("REMOTEHOST", 0);
 	/* MYNETWORKS: clients that may relay without AUTH */

@@ -23,6 +23,8 @@ enum smtpd_state {
 	SMTPD_RCPT	/* at least one RCPT accepted */
 };
 
+#define SMTPD_AUTH_WORDS 8
+
 struct smtpd {
 	/* settings */
 	unsigned int verbosity;
@@ -33,13 +35,13 @@ struct smtpd {
 	unsigned long maxerrors;
 	unsigned long linemax;
 	char const *checks[SMTPD_CHECKS_MAX + 1];
-	char *checksbuf;
 	char const *const *chain;	/* the queue program and its argv */
 	char const *remoteip;
 	char const *remotehost;
 	char sessionid[32];
 	int requiretls;			/* REQUIRE_TLS: no MAIL before STARTTLS */
 	char const *authprog;		/* SMTPD_AUTH: checkpassword program */
+	char const *authargv[SMTPD_AUTH_WORDS + 2];	/* its words, then "true" */
 	int authplain;			/* SMTPD_AUTH_PLAINTEXT: AUTH without TLS */
 	unsigned long maxauthfail;	/* SMTPD_MAXAUTHFAIL */
 
