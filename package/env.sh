@@ -61,24 +61,142 @@ export SMTPD_CHAIN
 PATH=$CHAINMAIL_BIN:$PATH
 export PATH
 
-# Privileges: as root, the services run as CHAINMAIL_USER (package/run-local
-# sets it to "mail" by default, or to empty when that user cannot reach
-# the data directory). Not root: the invoking user, whatever it is.
-CHAINMAIL_UID= CHAINMAIL_GID=
+# Privileges (doc/service.md, "Privileges"). Not root: every service runs
+# as the invoking user, whatever it is, as one uid. As root (package/
+# run-local sets CHAINMAIL_USER to "mail" by default; the container too):
+# one user per role, each made by package/users:
+#   CHAINMAIL_NETUSER (cmnet)     smtpd, imapd, pop3d, tlsd's front, smtp-send
+#   CHAINMAIL_TLSUSER (cmtls)     the TLS engine, the only reader of the keys
+#   CHAINMAIL_QUEUEUSER (cmqueue) enqueue, qmanager: the queue
+#   CHAINMAIL_AUTHUSER (cmauth)   authcheck: the password hashes
+#   CHAINMAIL_USER (mail)         the store: maildir-deliver, *-mbox
+#   CHAINMAIL_LOGUSER (cmlog)     s6-log
+# A role reaches another only through a door (doord, one service per
+# role: service/door-*), whose socket lives in CHAINMAIL_DOORDIR/<role>/.
+CHAINMAIL_UID= CHAINMAIL_GID= CHAINMAIL_ROLES=
+: "${CHAINMAIL_DOORDIR:=$CHAINMAIL_VAR/door}"
+export CHAINMAIL_DOORDIR
 if [ "$(id -u)" = 0 ] && [ -n "${CHAINMAIL_USER:-}" ]; then
-	CHAINMAIL_UID=$(id -u "$CHAINMAIL_USER") &&
-	CHAINMAIL_GID=$(id -g "$CHAINMAIL_USER") || {
-		echo "chainmail: fatal: unknown user CHAINMAIL_USER=$CHAINMAIL_USER" >&2
-		exit 111
-	}
+	CHAINMAIL_ROLES=1
+	: "${CHAINMAIL_NETUSER:=cmnet}" "${CHAINMAIL_TLSUSER:=cmtls}"
+	: "${CHAINMAIL_QUEUEUSER:=cmqueue}" "${CHAINMAIL_AUTHUSER:=cmauth}"
+	: "${CHAINMAIL_LOGUSER:=cmlog}"
+	export CHAINMAIL_NETUSER CHAINMAIL_TLSUSER CHAINMAIL_QUEUEUSER \
+	    CHAINMAIL_AUTHUSER CHAINMAIL_LOGUSER
+	for chainmail_u in "$CHAINMAIL_USER" "$CHAINMAIL_NETUSER" "$CHAINMAIL_TLSUSER" \
+	    "$CHAINMAIL_QUEUEUSER" "$CHAINMAIL_AUTHUSER" "$CHAINMAIL_LOGUSER"; do
+		id -u "$chainmail_u" >/dev/null 2>&1 || {
+			echo "chainmail: fatal: no user $chainmail_u (run package/users as root)" >&2
+			exit 111
+		}
+	done
+	unset chainmail_u
+	CHAINMAIL_UID=$(id -u "$CHAINMAIL_USER") CHAINMAIL_GID=$(id -g "$CHAINMAIL_USER")
 fi
 
-# chainmail_drop CMD...: exec CMD as the service user (or as we are)
+# The programs a role reaches through doors (in one-uid mode, directly):
+# the queue, the checkpassword chain of each protocol, qmanager's
+# delivery programs.
+if [ -n "$CHAINMAIL_ROLES" ]; then
+	# the chain's last program, enqueue, becomes the queue's door
+	chainmail_c=
+	for chainmail_w in $SMTPD_CHAIN; do
+		[ -n "$chainmail_c" ] && chainmail_c="$chainmail_c "
+		chainmail_c=$chainmail_c$chainmail_w
+	done
+	case " $chainmail_c" in
+	*" enqueue") chainmail_c="${chainmail_c%enqueue}door $CHAINMAIL_DOORDIR/queue/queue" ;;
+	esac
+	SMTPD_CHAIN=$chainmail_c
+	unset chainmail_c chainmail_w
+	CHAINMAIL_SMTP_AUTH="door $CHAINMAIL_DOORDIR/auth/smtp"
+	CHAINMAIL_IMAP_LOGIN="door $CHAINMAIL_DOORDIR/auth/imap"
+	CHAINMAIL_POP3_LOGIN="door $CHAINMAIL_DOORDIR/auth/pop3"
+	: "${QMANAGER_DELIVER:=door $CHAINMAIL_DOORDIR/store/deliver}"
+	: "${QMANAGER_SEND:=door $CHAINMAIL_DOORDIR/send/send}"
+	export QMANAGER_DELIVER QMANAGER_SEND
+else
+	CHAINMAIL_SMTP_AUTH=authcheck
+	CHAINMAIL_IMAP_LOGIN="authcheck imapd-mbox"
+	CHAINMAIL_POP3_LOGIN="authcheck pop3d-mbox"
+fi
+
+# chainmail_as ROLE: the user of ROLE (net, tls, queue, auth, store,
+# log), empty in one-uid mode
+chainmail_as() {
+	[ -n "$CHAINMAIL_ROLES" ] || return 0
+	case $1 in
+	net|send) echo "$CHAINMAIL_NETUSER" ;;
+	tls) echo "$CHAINMAIL_TLSUSER" ;;
+	queue) echo "$CHAINMAIL_QUEUEUSER" ;;
+	auth) echo "$CHAINMAIL_AUTHUSER" ;;
+	store) echo "$CHAINMAIL_USER" ;;
+	log) echo "$CHAINMAIL_LOGUSER" ;;
+	esac
+}
+
+# chainmail_secrets ROLE: drop the secrets ROLE has no use for. The SQL
+# password stays with the roles that look up users when SQL is
+# configured (MYSQL_HOST): see doc/service.md for that limit.
+chainmail_secrets() {
+	[ "$1" = tls ] || unset SSL_KEY_PASSWORD
+	[ "$1" = send ] || unset RELAYHOST_PASSWORD
+	case $1 in
+	auth) ;;
+	net|queue|store) [ -n "${MYSQL_HOST:-}" ] || unset MYSQL_PASS ;;
+	*) unset MYSQL_PASS ;;
+	esac
+}
+
+# chainmail_drop ROLE CMD...: exec CMD as ROLE's user (or as we are),
+# without the secrets ROLE does not need
 chainmail_drop() {
-	if [ -n "$CHAINMAIL_UID" ]; then
-		exec s6-setuidgid "$CHAINMAIL_USER" "$@"
-	fi
+	chainmail_r=$1
+	shift
+	chainmail_secrets "$chainmail_r"
+	chainmail_u=$(chainmail_as "$chainmail_r")
+	[ -z "$chainmail_u" ] || exec s6-setuidgid "$chainmail_u" "$@"
 	exec "$@"
+}
+
+# chainmail_doord ROLE ENDPOINT...: the door service of ROLE (run as
+# root in roles mode, else taken down: one uid needs no doors). Creates
+# CHAINMAIL_DOORDIR/ROLE, owned by ROLE's user, and execs doord there.
+chainmail_doord() {
+	chainmail_r=$1
+	shift
+	if [ -z "$CHAINMAIL_ROLES" ]; then
+		echo "chainmail: info: one uid: no doors needed" >&2
+		s6-svc -d . 2>/dev/null
+		exit 0
+	fi
+	chainmail_u=$(chainmail_as "$chainmail_r")
+	mkdir -p "$CHAINMAIL_DOORDIR/$chainmail_r" &&
+	chown "$chainmail_u:$(id -g "$chainmail_u")" "$CHAINMAIL_DOORDIR/$chainmail_r" &&
+	chmod 0755 "$CHAINMAIL_DOORDIR" "$CHAINMAIL_DOORDIR/$chainmail_r" || exit 111
+	cd "$CHAINMAIL_DOORDIR/$chainmail_r" || exit 111
+	chainmail_drop "$chainmail_r" doord -c "${DOORD_CONCURRENCY:-1000}" "$@"
+}
+
+# chainmail_uids ROLE...: the uids of ROLEs, comma-separated (doord -u)
+chainmail_uids() {
+	chainmail_l=
+	for chainmail_r in "$@"; do
+		chainmail_l=$chainmail_l${chainmail_l:+,}$(id -u "$(chainmail_as "$chainmail_r")")
+	done
+	echo "$chainmail_l"
+}
+
+# chainmail_log: the logger of the service whose log/ we are in: s6-log
+# writes $LOGDIR/<service>/current, keeps 20 archives of 1 MB, and
+# prefixes each line with an ISO 8601 time stamp (T).
+chainmail_log() {
+	chainmail_s=${PWD%/log}
+	chainmail_s=${chainmail_s##*/}
+	mkdir -p "$LOGDIR/$chainmail_s" || exit 111
+	chainmail_u=$(chainmail_as log)
+	[ -z "$chainmail_u" ] || chown "$chainmail_u:$(id -g "$chainmail_u")" "$LOGDIR/$chainmail_s"
+	chainmail_drop log s6-log -b n20 s1000000 T "$LOGDIR/$chainmail_s"
 }
 
 # chainmail_pgid: remember our process group (we are a session leader
@@ -88,15 +206,17 @@ chainmail_pgid() {
 }
 
 # chainmail_serve PORT TLS PROG...: exec the UCSPI TCP server on
-# $LISTEN_ADDR:PORT, running PROG... once per connection as the service
-# user, with SMTPD_CONCURRENCY connections at most, under SMTPD_MEMLIMIT
-# bytes per process (not under the sanitizer build). TLS is "none",
-# "starttls" (tlsd -S in front: PROG may start TLS; without CERTFILE and
-# KEYFILE it runs alone, with a warning) or "implicit" (tlsd in front
-# does the handshake first; without a certificate the service is taken
-# down). With tlsd, as root: the TCP server stays root, tlsd reads the
-# key as root and drops to the service user (TLS_UID/TLS_GID), and PROG
-# runs through s6-setuidgid; without tlsd the TCP server drops (-u/-g).
+# $LISTEN_ADDR:PORT, running PROG... once per connection, with
+# SMTPD_CONCURRENCY connections at most, under SMTPD_MEMLIMIT bytes per
+# process (not under the sanitizer build). TLS is "none", "starttls"
+# (tlsd -S in front: PROG may start TLS; without CERTFILE and KEYFILE it
+# runs alone, with a warning) or "implicit" (tlsd in front does the
+# handshake first; without a certificate the service is taken down).
+# Roles mode: the TCP server drops to the network user itself once
+# bound (-u/-g), so nothing holding a socket is root; tlsd there is the
+# front (-K) and the engine that reads the key runs as the TLS user
+# behind service/door-tls. One uid as root cannot be (env.sh sets roles
+# whenever root has CHAINMAIL_USER); not root: everything as we are.
 # TLS_HANDSHAKE_TIMEOUT (30) is tlsd's -t. The listen queue (-b) is as
 # long as the concurrency limit: tcpserver's default of 20 overflowed with
 # 50 clients connecting at once, and each dropped SYN costs its client a
@@ -117,34 +237,35 @@ chainmail_serve() {
 		echo "chainmail: warning: no certificate (CERTFILE, KEYFILE unset): no STARTTLS on port $chainmail_port" >&2
 		chainmail_tls=none
 	fi
+	if [ "$(id -u)" = 0 ] && [ -z "$CHAINMAIL_ROLES" ]; then
+		echo "chainmail: fatal: refusing to serve port $chainmail_port as root (set CHAINMAIL_USER)" >&2
+		exit 100
+	fi
+	chainmail_secrets net
 	: "${SMTPD_MEMLIMIT:=134217728}"
 	chainmail_limit=
 	if [ "$SMTPD_MEMLIMIT" != 0 ] && [ -z "${CHAINMAIL_SAN:-}" ]; then
 		chainmail_limit="s6-softlimit -m $SMTPD_MEMLIMIT"
 	fi
-	if [ "$chainmail_tls" != none ]; then
-		if [ -n "$CHAINMAIL_UID" ]; then
-			set -- s6-setuidgid "$CHAINMAIL_USER" "$@"
-			TLS_UID=$CHAINMAIL_UID TLS_GID=$CHAINMAIL_GID
-			export TLS_UID TLS_GID
-		fi
-		if [ "$chainmail_tls" = starttls ]; then
-			set -- tlsd -S -t "${TLS_HANDSHAKE_TIMEOUT:-30}" "$@"
-		else
-			set -- tlsd -t "${TLS_HANDSHAKE_TIMEOUT:-30}" "$@"
-		fi
-		export CERTFILE KEYFILE
-	else
+	chainmail_k=
+	[ -n "$CHAINMAIL_ROLES" ] && chainmail_k="-K $CHAINMAIL_DOORDIR/tls/engine"
+	case $chainmail_tls in
+	starttls) set -- tlsd $chainmail_k -S -t "${TLS_HANDSHAKE_TIMEOUT:-30}" "$@" ;;
+	implicit) set -- tlsd $chainmail_k -t "${TLS_HANDSHAKE_TIMEOUT:-30}" "$@" ;;
+	esac
+	# roles mode: the key's path stays with the engine (service/door-tls)
+	if [ "$chainmail_tls" = none ] || [ -n "$CHAINMAIL_ROLES" ]; then
 		unset CERTFILE KEYFILE
+	else
+		export CERTFILE KEYFILE
 	fi
 	set -- "$LISTEN_ADDR" "$chainmail_port" "$@"
-	if [ "$chainmail_tls" = none ] && [ -n "$CHAINMAIL_UID" ]; then
-		set -- -u "$CHAINMAIL_UID" -g "$CHAINMAIL_GID" "$@"
+	if [ -n "$CHAINMAIL_ROLES" ]; then
+		chainmail_u=$(id -u "$CHAINMAIL_NETUSER") chainmail_g=$(id -g "$CHAINMAIL_NETUSER")
+		set -- -u "$chainmail_u" -g "$chainmail_g" "$@"
 	fi
 	if command -v s6-tcpserver >/dev/null 2>&1; then
-		if [ "$chainmail_tls" = none ] && [ -n "$CHAINMAIL_UID" ]; then
-			set -- -G "$CHAINMAIL_GID" "$@"
-		fi
+		[ -n "$CHAINMAIL_ROLES" ] && set -- -G "$chainmail_g" "$@"
 		exec $chainmail_limit s6-tcpserver -c "$SMTPD_CONCURRENCY" -b "$SMTPD_CONCURRENCY" "$@"
 	fi
 	# -H -R: no DNS or ident lookups; -l0: local name "0"

@@ -31,6 +31,7 @@
 #include "imapio.h"
 #include "imapparse.h"
 #include "log.h"
+#include "noroot.h"
 #include "rc.h"
 #include "ucspitls.h"
 
@@ -544,8 +545,7 @@ main(int argc, char const *const *argv)
 	if (argc < 1)
 		dieusage();
 	s.prog = argv;
-	if (!geteuid())
-		strerr_dief1x(RC_PERM, "refusing to run as root");
+	noroot();
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);
 	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)

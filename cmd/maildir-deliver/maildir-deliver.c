@@ -14,6 +14,7 @@
 #include "log.h"
 #include "maildir.h"
 #include "quota.h"
+#include "noroot.h"
 #include "rc.h"
 
 static void
@@ -87,6 +88,7 @@ main(int argc, char const *const *argv)
 	int rc;
 
 	PROG = "maildir-deliver";
+	noroot();
 	if (argc != 2)
 		strerr_dieusage(RC_PERM, "maildir-deliver /path/to/Maildir < message");
 	d.maildir = argv[1];

@@ -30,6 +30,7 @@
 #include "client.h"
 #include "log.h"
 #include "pop3.h"
+#include "noroot.h"
 #include "rc.h"
 #include "ucspitls.h"
 
@@ -564,6 +565,7 @@ main(int argc, char const *const *argv)
 	subgetopt l = SUBGETOPT_ZERO;
 
 	PROG = "pop3d";
+	noroot();
 	s.verbosity = 1;
 	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
 		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))

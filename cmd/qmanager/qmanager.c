@@ -20,6 +20,7 @@
 
 #include "cfg.h"
 #include "qmanager.h"
+#include "noroot.h"
 #include "rc.h"
 #include "words.h"
 
@@ -309,6 +310,7 @@ main(int argc, char const *const *argv)
 	sigset_t set;
 
 	PROG = "qmanager";
+	noroot();
 	(void)argv;
 	if (argc > 1)
 		strerr_dieusage(RC_PERM, "qmanager (settings in the environment)");

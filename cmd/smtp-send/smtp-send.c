@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "dns.h"
 #include "log.h"
+#include "noroot.h"
 #include "rc.h"
 #include "route.h"
 #include "smtp-send.h"
@@ -583,6 +584,7 @@ main(int argc, char const *const *argv)
 	long long t0 = smtpc_now();
 
 	PROG = "smtp-send";
+	noroot();
 	j.verbosity = 1;
 	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
 		if (opt != 'v' || !uint0_scan(l.arg, &j.verbosity))

@@ -18,6 +18,7 @@
 #include "cidr.h"
 #include "client.h"
 #include "log.h"
+#include "noroot.h"
 #include "rc.h"
 #include "words.h"
 #include "smtpcmd.h"
@@ -542,8 +543,7 @@ main(int argc, char const *const *argv)
 		dieusage();
 	s.chain = argv;
 	settings(&s);
-	if (!geteuid())
-		strerr_warnw1x("running as root: use tcpserver -u/-g or s6-setuidgid");
+	noroot();
 	signal(SIGPIPE, SIG_IGN);
 	/* a caller's SIG_IGN for SIGCHLD would make our children unwaitable */
 	signal(SIGCHLD, SIG_DFL);
