@@ -13,6 +13,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qlib import Q, run, prog, slow  # noqa: E402
 
 
+def as_user(q, argv):
+    """maildir-deliver refuses root: as root, run it as the test user
+    (CHAINMAIL_TEST_USER, default mail), the owner of q's tree."""
+    if os.getuid() != 0:
+        return argv
+    import pwd
+    u = pwd.getpwnam(os.environ.get('CHAINMAIL_TEST_USER') or 'mail')
+    for dirpath, dirs, names in os.walk(q.dir):
+        for n in [dirpath] + [os.path.join(dirpath, x) for x in names]:
+            os.lchown(n, u.pw_uid, u.pw_gid)
+    return ['s6-setuidgid', u.pw_name] + argv
+
+
 def deliver(q, maildir, msg, sender='s@remote.example', rcpt='alice@example.org', pipe=False, env=None):
     e = dict(q.env)
     e.pop('SENDER', None)
@@ -24,14 +37,14 @@ def deliver(q, maildir, msg, sender='s@remote.example', rcpt='alice@example.org'
     if env:
         e.update(env)
     if pipe:
-        r = subprocess.run([prog('maildir-deliver'), maildir], input=msg, env=e,
+        r = subprocess.run(as_user(q, [prog('maildir-deliver'), maildir]), input=msg, env=e,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=slow(30))
     else:
         path = os.path.join(q.dir, 'msg')
         with open(path, 'wb') as f:
             f.write(msg)
         with open(path, 'rb') as f:
-            r = subprocess.run([prog('maildir-deliver'), maildir], stdin=f, env=e,
+            r = subprocess.run(as_user(q, [prog('maildir-deliver'), maildir]), stdin=f, env=e,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=slow(30))
     return r.returncode, r.stdout.decode(errors='replace'), r.stderr.decode(errors='replace')
 
@@ -108,7 +121,7 @@ def main(t):
     # usage and environment
     rc, out, err = deliver(q, md, b'x\n', rcpt=None)
     t.is_(rc, 100, 'RECIPIENT not set: exit 100')
-    r = subprocess.run([prog('maildir-deliver')], stdin=subprocess.DEVNULL, env=q.env,
+    r = subprocess.run(as_user(q, [prog('maildir-deliver')]), stdin=subprocess.DEVNULL, env=q.env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=slow(30))
     t.is_(r.returncode, 100, 'no argument: exit 100')
 

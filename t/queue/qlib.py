@@ -40,6 +40,7 @@ def prog(name):
     a test runs."""
     if not _snap:
         d = tempfile.mkdtemp(prefix='chainmail-qbin-')
+        os.chmod(d, 0o755)	# the programs that refuse root run as another user
         _dirs.append(d)
         _snap.append(d)
     dst = os.path.join(_snap[0], name)
@@ -150,8 +151,23 @@ def envelope(sender, rcpts):
     return b + b'\0'
 
 
+def test_user():
+    """As root, the queue's programs run as this user (CHAINMAIL_TEST_USER,
+    default mail): qmanager's children refuse root. None when not root."""
+    if os.getuid() != 0:
+        return None
+    import pwd
+    return pwd.getpwnam(os.environ.get('CHAINMAIL_TEST_USER') or 'mail')
+
+
+def as_user(argv):
+    u = test_user()
+    return ['s6-setuidgid', u.pw_name] + list(argv) if u else list(argv)
+
+
 class Q:
-    """A private queue, tables and mail root."""
+    """A private queue, tables and mail root (as root: owned by the test
+    user, who runs enqueue, qmanager and the delivery programs)."""
 
     def __init__(self, users=(), aliases=None, domains=('example.org',), extra_env=None):
         self.dir = tempfile.mkdtemp(prefix='chainmail-q-')
@@ -179,6 +195,16 @@ class Q:
         })
         if extra_env:
             self.env.update(extra_env)
+        self.give()
+
+    def give(self):
+        """As root, hand the whole tree to the test user."""
+        u = test_user()
+        if not u:
+            return
+        for dirpath, dirs, names in os.walk(self.dir):
+            for n in [dirpath] + [os.path.join(dirpath, x) for x in names]:
+                os.lchown(n, u.pw_uid, u.pw_gid)
 
     def tables(self, users, aliases, domains):
         cdb_make(os.path.join(self.etc, 'host_list.cdb'), {d: '' for d in domains})
@@ -233,7 +259,8 @@ class Q:
         e = dict(self.env)
         if env:
             e.update(env)
-        r = subprocess.run(['sh', '-c', 'exec "$0" <"$1" 1<"$2" 3>"$3"', prog('enqueue'),
+        self.give()
+        r = subprocess.run(as_user(['sh', '-c', 'exec "$0" <"$1" 1<"$2" 3>"$3"', prog('enqueue')]) + [
                             base + '.msg', base + '.env', base + '.rep'],
                            env=e, stderr=subprocess.PIPE, timeout=slow(30))
         with open(base + '.rep', 'rb') as f:
@@ -245,7 +272,8 @@ class Q:
         if env:
             e.update(env)
         logf = open(self.logpath, 'ab')
-        self.proc = subprocess.Popen([prog('qmanager')], env=e, stdin=subprocess.DEVNULL,
+        self.give()
+        self.proc = subprocess.Popen(as_user([prog('qmanager')]), env=e, stdin=subprocess.DEVNULL,
                                      stdout=logf, stderr=logf, start_new_session=True,
                                      cwd=self.dir)
         logf.close()

@@ -4,8 +4,10 @@
 # (CHAINMAIL_ETC, CHAINMAIL_VAR), it serves SMTP, delivers a message sent
 # with swaks, logs through s6-log, refuses a second start on the same
 # var/, and stops on SIGTERM and on a Ctrl-C (SIGINT to its process group)
-# leaving no process behind. As root it drops to the mail user, or warns
-# and stays root when that user cannot reach var/.
+# leaving no process behind. As root each role runs as its own user
+# (tcpserver as cmnet, qmanager as cmqueue), and run-local refuses to start
+# when those users cannot reach var/ (t/run/020-root-0700.t: a checkout
+# under a 0700 home).
 import os
 import shutil
 import signal
@@ -151,21 +153,16 @@ def one_run(t, name, base, stop, expect_user):
         tcp = [pid for pid, cmd in procs if cmd.startswith('tcpserver') and str(r.port) in cmd]
         qm = [pid for pid, cmd in procs if cmd.split(' ')[0].endswith('qmanager')]
         t.ok(tcp and qm, '%s: tcpserver and qmanager are running' % name, procs)
-        if expect_user is not None:
-            want = expect_user
-            cmds = dict(procs)
-
-            def dropped(p):
-                # with tlsd in front (STARTTLS), the TCP server stays root:
-                # tlsd reads the key as root, then drops to TLS_UID, and
-                # smtpd runs through s6-setuidgid
-                if 'tlsd' in cmds.get(p, '') and want != 0:
-                    import pwd
-                    return uid_of(p) == 0 and 's6-setuidgid %s ' % pwd.getpwuid(want).pw_name in cmds[p]
-                return uid_of(p) == want
-            t.ok(tcp and all(dropped(p) for p in tcp + qm),
-                 '%s: tcpserver (or the sessions under tlsd) and qmanager run as uid %d' % (name, want),
-                 [(p, uid_of(p), cmds.get(p)) for p in tcp + qm])
+        if expect_user == 'roles':
+            import pwd
+            net, queue = pwd.getpwnam('cmnet').pw_uid, pwd.getpwnam('cmqueue').pw_uid
+            t.ok(tcp and all(uid_of(p) == net for p in tcp) and all(uid_of(p) == queue for p in qm),
+                 '%s: as root, tcpserver runs as cmnet and qmanager as cmqueue' % name,
+                 [(p, uid_of(p), dict(procs).get(p)) for p in tcp + qm])
+        elif expect_user is not None:
+            t.ok(tcp and all(uid_of(p) == expect_user for p in tcp + qm),
+                 '%s: tcpserver and qmanager run as uid %d' % (name, expect_user),
+                 [(p, uid_of(p)) for p in tcp + qm])
         if name == 'sigterm':
             second = subprocess.run(['sh', os.path.join(ROOT, 'package', 'run-local')], env=r.env,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -215,20 +212,24 @@ def main(t):
     top = tempfile.mkdtemp(prefix='chainmail-run-')
     try:
         os.chmod(top, 0o755)
-        mail_uid = None
-        if os.getuid() == 0:
-            try:
-                import pwd
-                mail_uid = pwd.getpwnam('mail').pw_uid
-            except KeyError:
-                mail_uid = None
-        one_run(t, 'sigterm', os.path.join(top, 'a'), signal.SIGTERM, mail_uid)
-        if os.getuid() == 0:
-            # var/ under a directory the mail user cannot enter
+        root = os.getuid() == 0
+        one_run(t, 'sigterm', os.path.join(top, 'a'), signal.SIGTERM, 'roles' if root else os.getuid())
+        if root:
+            # var/ under a directory the service users cannot enter, outside
+            # the checkout: run-local refuses (it never runs them as root)
             private = os.path.join(top, 'private')
             os.mkdir(private, 0o700)
-            out = one_run(t, 'sigint', os.path.join(private, 'b'), signal.SIGINT, 0)
-            t.like(out or '', r'warning: user mail cannot reach', 'sigint: root warns that mail cannot reach var/')
+            r = Run(t, os.path.join(private, 'b'), 'private')
+            try:
+                p = subprocess.run(['sh', os.path.join(ROOT, 'package', 'run-local')], env=r.env,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=slow(60))
+                t.ok(p.returncode == 100 and b'cannot reach' in p.stdout and b'closed' in p.stdout,
+                     'root, var/ behind a 0700 directory: run-local refuses with the reason', p.stdout)
+                t.ok(wait_for(lambda: not leftovers(r.base.encode()), 3, 0.1),
+                     'and nothing was started', leftovers(r.base.encode()))
+            finally:
+                r.kill_all()
         else:
             one_run(t, 'sigint', os.path.join(top, 'b'), signal.SIGINT, os.getuid())
     finally:

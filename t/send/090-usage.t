@@ -16,7 +16,8 @@ def main(t):
     for argv, name in (([], 'no arguments'), (['example.org'], 'no recipient'),
                        (['-v', 'x', 'example.org', 'a@example.org'], 'bad -v'),
                        (['-q', 'example.org', 'a@example.org'], 'unknown option')):
-        p = subprocess.run([prog] + argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=slow(10))
+        u = test_user()
+        p = subprocess.run((['s6-setuidgid', u.pw_name] if u else []) + [prog] + argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=slow(10))
         t.is_(p.returncode, 100, 'usage: %s -> exit 100' % name)
         t.like(p.stderr.decode(), 'usage', 'usage: %s -> says usage' % name)
 

@@ -104,9 +104,21 @@ class TAP:
         self.done()
 
 
+def test_user():
+    """As root, smtp-send (which refuses root) runs as this user
+    (CHAINMAIL_TEST_USER, default mail); None when not root."""
+    if os.getuid() != 0:
+        return None
+    import pwd
+    return pwd.getpwnam(os.environ.get('CHAINMAIL_TEST_USER') or 'mail')
+
+
 def tmpdir():
     d = tempfile.mkdtemp(prefix='chainmail-send-')
     _dirs.append(d)
+    u = test_user()
+    if u:
+        os.chown(d, u.pw_uid, u.pw_gid)
     return d
 
 
@@ -209,7 +221,9 @@ class Smtpd:
         e.update({'HOSTNAME': hostname, 'SMTPD_CHECKS': check})
         e.update(env or {})
         self.log = open(os.path.join(self.dir, 'smtpd.log'), 'w')
-        self.proc = _spawn(['tcpserver', '-HRl0', '127.0.0.1', str(self.port),
+        u = test_user()
+        ugid = ['-u', str(u.pw_uid), '-g', str(u.pw_gid)] if u else []
+        self.proc = _spawn(['tcpserver', '-HRl0'] + ugid + ['127.0.0.1', str(self.port),
                             os.path.join(BIN, 'smtpd'), chain],
                            env=e, stdout=subprocess.DEVNULL, stderr=self.log)
         if not wait_port(self.port):
@@ -265,6 +279,8 @@ def send(domain, rcpts, message, env=None, args=(), pipe=False, timeout=60, stdo
     e.update(env or {})
     e = {k: v for k, v in e.items() if v is not None}
     argv = [os.path.join(BIN, 'smtp-send')] + list(args) + [domain] + list(rcpts)
+    if test_user():
+        argv = ['s6-setuidgid', test_user().pw_name] + argv
     t0 = time.time()
     if pipe:
         p = subprocess.Popen(argv, env=e, stdin=subprocess.PIPE,
