@@ -295,6 +295,7 @@ def body(t, d, me, daemons):
     t.is_(client(S['exit'], ['0'])[0], 0, 'doord still serves after all that')
     t.is_(dd.p.poll(), None, 'doord is still running')
     t.like(dd.text(), r'malformed request on %s' % S['exit'], 'malformed requests are logged')
+    t.like(dd.text(), r'request passes fd 2 on %s' % S['exit'], 'and one that passes fd 2')
 
     # door's own limits
     big = dict(cenv)
