@@ -310,6 +310,10 @@ def body(t, d, me, daemons):
           'door passes at most 16 fds: 0, 1 and 3 to 16')
     rc, out, err = client(S['fd'], fds={31: os.path.join(d, 'f31'), 32: os.path.join(d, 'f32')})
     t.is_(out.strip(), '0 1 2 31', 'fd 31 is passed, fd 32 is not')
+    rc, out, err = client(S['exit'], ['0'] * 257)
+    t.ok(rc == 111 and 'request too large' in err, 'door: over 256 arguments: 111', err)
+    rc, out, err = client(S['exit'], ['0'] * 256)
+    t.is_(rc, 0, 'door: 256 arguments pass')
     rc, out, err = client('/nonexistent/socket')
     t.ok(rc == 111 and 'connect' in err, 'door: no doord there: 111', err)
 
@@ -341,6 +345,29 @@ def body(t, d, me, daemons):
     t.ok(dm.wait_listening([many]), 'an endpoint of 64 words starts')
     rc, out, err = client(many, ['c'] * 256)
     t.is_((rc, out.strip()), (0, str(60 + 256)), 'with 256 client arguments appended')
+    # doord's own limits and usage: refused at start with 100
+    notsock = os.path.join(d, 'regular-file')
+    with open(notsock, 'w') as f:
+        f.write('keep me\n')
+    os.chmod(notsock, 0o666)
+    eps = []
+    for i in range(17):
+        eps += ['::', os.path.join(d, 'ep%d' % i), SH, '-c', 'exit 0']
+    for argv, what, name in (
+            (['-u', ','.join(['0'] * 9), os.path.join(d, 'u9'), SH], '-u list', '9 uids in -u'),
+            (['-u', 'no-such-user-here', os.path.join(d, 'nu'), SH], 'unknown user', 'an unknown user in -u'),
+            (eps[1:], 'too many endpoints', '17 endpoints'),
+            ([os.path.join(d, 'noprog')], 'usage', 'an endpoint without a program'),
+            ([os.path.join(d, 'x'), SH, '::'], 'usage', 'an empty endpoint after ::'),
+            (['-c', '0', os.path.join(d, 'c0'), SH], 'usage', '-c 0'),
+            (['-x', os.path.join(d, 'ox'), SH], 'usage', 'an unknown option'),
+            ([os.path.join(d, 'p' * 120), SH], 'too long', 'a socket path of 108 bytes or more'),
+            ([notsock, SH], 'not a socket', 'a path that is not a socket')):
+        r = subprocess.run((SETPRIV if ROOTRUN else []) + [bin_path('doord')] + argv,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=slow(10))
+        t.ok(r.returncode == 100 and what.encode() in r.stderr, 'doord refuses %s (100)' % name, r.stderr)
+    t.is_(read_file(notsock), b'keep me\n', 'and leaves that file alone')
+
     p = subprocess.Popen((SETPRIV if ROOTRUN else []) + [bin_path('doord'), '-u', me, '-a', many + '2']
                          + words + ['w'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
