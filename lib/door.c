@@ -117,6 +117,9 @@ door_env_allowed(char const *list, char const *var)
 {
 	size_t vlen = strcspn(var, "=");
 
+	/* not "NAME=value": nothing to allow, whatever the list says */
+	if (!vlen || !var[vlen])
+		return 0;
 	while (list && *list) {
 		size_t n;
 		list += strspn(list, " ,\t");

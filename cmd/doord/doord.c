@@ -35,6 +35,7 @@
 #define USAGE "doord [ -c max ] [ -v ] [ -u uids ] [ -e vars ] [ -a ] socket prog [ args... ] [ :: endpoint... ]"
 #define DOORD_EPMAX 16
 #define DOORD_UIDMAX 8
+#define DOORD_PROGMAX 64	/* words of an endpoint's program: prog and its args */
 #define DOORD_READ_TIMEOUT 10	/* seconds for a whole request */
 
 extern char **environ;
@@ -121,6 +122,8 @@ parse_endpoint(int argc, char const *const *argv, int *i)
 	e->argc = (unsigned int)(argv + *i - e->argv);
 	if (!e->argc)
 		strerr_dieusage(RC_PERM, USAGE);
+	if (e->argc > DOORD_PROGMAX)
+		strerr_dief2x(RC_PERM, "too many arguments for the program of ", e->path);
 }
 
 static int
@@ -258,7 +261,7 @@ make_env(struct endpoint const *e, struct door_req const *r)
 static void
 run(struct endpoint const *e, struct door_req const *r, int const *rfd, char const **env)
 {
-	char const *argv[DOOR_ARGMAX + 64];
+	char const *argv[DOORD_PROGMAX + DOOR_ARGMAX + 1];
 	int hi[DOOR_FDMAX];
 	unsigned int n = 0;
 	sigset_t none;
@@ -280,6 +283,19 @@ run(struct endpoint const *e, struct door_req const *r, int const *rfd, char con
 	for (unsigned int i = 0; i < r->nfds; i++)
 		if (dup2(hi[i], r->fd[i]) < 0)
 			_exit(RC_TEMP);
+	/* the program has the client's descriptors and our fd 2, nothing
+	 * else of ours: not our 0 or 1 where the client had none, nor
+	 * anything we inherited */
+	for (int fd = 0; fd <= DOOR_FDTOP; fd++) {
+		int passed = fd == 2;
+		for (unsigned int i = 0; i < r->nfds && !passed; i++)
+			passed = r->fd[i] == fd;
+		if (!passed)
+			close(fd);
+	}
+	if (close_range(DOOR_FDTOP + 1, ~0U, 0) < 0)
+		for (int fd = DOOR_FDTOP + 1; fd < 1024; fd++)
+			close(fd);
 	setpgid(0, 0);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
