@@ -1,7 +1,7 @@
 /* cmd/door/door.c: run a program of another uid as if it were exec'd
  * here. Connects to the Unix socket of a doord endpoint, passes it the
- * open descriptors 0 to 31 (so the program logs where the caller logs),
- * the arguments after the socket path and the
+ * open descriptors 0, 1 and 3 to 31 (not 2: the program logs to the
+ * endpoint's log), the arguments after the socket path and the
  * environment, waits until the program ends and exits with its exit
  * code. If door dies first, doord kills the program. See doc/door.md. */
 #include <errno.h>
@@ -59,7 +59,7 @@ main(int argc, char const *const *argv)
 	if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
 		strerr_diefu2sys(RC_TEMP, "connect to ", argv[1]);
 	for (int fd = 0; fd <= DOOR_FDTOP && nfds < DOOR_FDMAX; fd++)
-		if (fd != s && fcntl(fd, F_GETFD) >= 0)
+		if (fd != 2 && fd != s && fcntl(fd, F_GETFD) >= 0)
 			fds[nfds++] = (unsigned char)fd;
 
 	len = door_encode(buf, sizeof buf, fds, nfds, argv + 2, (unsigned int)argc - 2,
@@ -98,11 +98,9 @@ main(int argc, char const *const *argv)
 		if (r <= 0)
 			strerr_diefu2sys(RC_TEMP, "send the request to ", argv[1]);
 	}
-	/* the program holds them now: no EOF may wait on our copies (but
-	 * keep fd 2 for our own messages: a log needs no EOF) */
+	/* the program holds them now: no EOF may wait on our copies */
 	for (unsigned int i = 0; i < nfds; i++)
-		if (fds[i] != 2)
-			close(fds[i]);
+		close(fds[i]);
 
 	do
 		r = read(s, &rc, 1);

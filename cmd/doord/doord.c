@@ -340,6 +340,11 @@ serve(struct endpoint const *e, int c)
 		answer(c, RC_TEMP);
 	}
 	alarm(0);
+	for (unsigned int i = 0; i < r.nfds; i++)
+		if (r.fd[i] == 2) {
+			strerr_warnw2x("request passes fd 2 on ", e->path);
+			answer(c, RC_TEMP);
+		}
 	env = make_env(e, &r);
 	if (!env)
 		answer(c, RC_TEMP);
