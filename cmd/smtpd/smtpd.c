@@ -203,6 +203,8 @@ sender_owned(struct smtpd *s, struct addr const *a)
 	char key[ADDR_MAX + 1], reply[SMTP_REPLY_MAX + 1];
 	int r = -1;
 
+	if (!strcasecmp(a->s, s->authuser))
+		return 1;	/* the login itself: nothing to look up */
 	memcpy(key, a->s, a->len + 1);
 	addr_lower(key, a->len);	/* the tables are case-blind */
 	for (unsigned int i = 0; i < s->scachen; i++)
