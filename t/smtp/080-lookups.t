@@ -123,6 +123,14 @@ def main(t):
     t.is_(i, 20, 'a new session has its own SMTPD_MAXLOOKUPS')
     c.close()
 
+    # -- 0 or not a number: smtpd refuses to run (no greeting)
+    for bad in ('0', 'many'):
+        portx = inst.start_smtpd(env={'SMTPD_MAXLOOKUPS': bad}, name='smtpd-bad-' + bad)
+        c = SMTPConn(portx)
+        code, text = c.greeting()
+        c.close()
+        t.ok(code is None, 'SMTPD_MAXLOOKUPS=%s: invalid, no session' % bad, text)
+
     # -- the cache keeps SMTPD_RCACHE_MAX (256) answers: beyond, new
     # recipients are checked each time they are asked
     open(log, 'w').close()

@@ -112,6 +112,11 @@ def main(t):
     exts, code, text = clear(port)
     t.ok('AUTH PLAIN LOGIN' in exts, 'SMTPD_AUTH_PLAINTEXT=1: AUTH offered in clear', exts)
     t.is_(code, 235, 'SMTPD_AUTH_PLAINTEXT=1: AUTH in clear 235')
+    port = inst.start_smtpd(env={'SMTPD_AUTH': cp, 'SMTPD_AUTH_PLAINTEXT': 'yes'}, name='smtpd-clearyes')
+    c = SMTPConn(port)
+    code, text = c.greeting()
+    c.close()
+    t.ok(code is None, 'SMTPD_AUTH_PLAINTEXT=yes: invalid (0 or 1), no session', text)
 
 
 run(main)
