@@ -1,6 +1,8 @@
 /* rcpt-check: may this SMTP session send to $RECIPIENT? smtpd runs it
- * once per RCPT. One SMTP reply line on stdout, one log line on stderr,
- * exit 0 accept, 100 reject, 111 defer. See doc/rcpt-check.md. */
+ * once per RCPT. With -s: may the user $SMTPAUTHUSER use $SENDER as its
+ * envelope sender? smtpd runs that at MAIL after AUTH. One SMTP reply
+ * line on stdout, one log line on stderr, exit 0 accept, 100 reject, 111
+ * defer. See doc/rcpt-check.md. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,7 @@
 #include "rc.h"
 #include "resolve.h"
 
-#define USAGE "rcpt-check (RECIPIENT, SENDER, RELAYCLIENT, CHAINMAIL_ETC, MAILROOT, POSTMASTER in the environment)"
+#define USAGE "rcpt-check [ -s ] (RECIPIENT or SMTPAUTHUSER, SENDER, RELAYCLIENT, CHAINMAIL_ETC, MAILROOT, POSTMASTER in the environment)"
 
 struct rcptcheck {
 	char const *rcpt;	/* $RECIPIENT as given */
@@ -28,6 +30,8 @@ struct rcptcheck {
 	char const *mailroot;
 	char const *postmaster;
 	int relayclient;
+	char const *login;	/* -s: $SMTPAUTHUSER */
+	int owned;		/* -s: the sender delivers to the login */
 	int opened;		/* r holds open tables */
 	struct addr a;
 	struct resolve r;
@@ -98,17 +102,22 @@ decide(struct rcptcheck const *c, int rc, char const *code, char const *text, ch
 	char logline[3 * LOG_ESC_MAX * 4 + 256];
 	int n;
 
-	reply_addr(addr, sizeof addr, c->rcpt);
+	reply_addr(addr, sizeof addr, c->login ? c->sender : c->rcpt);
 	n = snprintf(line, sizeof line, "%s <%s>: %s\n", code, addr, text);
 	if (n > 0)
 		writeall(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-	log_esc(erc, sizeof erc, c->rcpt, strlen(c->rcpt));
+	log_esc(erc, sizeof erc, c->login ? c->login : c->rcpt, strlen(c->login ? c->login : c->rcpt));
 	log_esc(efrom, sizeof efrom, c->sender, strlen(c->sender));
 	log_esc(eip, sizeof eip, c->ip, strlen(c->ip));
-	n = snprintf(logline, sizeof logline,
-	    "rcpt-check: info: ip=%s from=<%s> rcpt=<%s>%s%s result=%s reason=%s\n",
-	    eip, efrom, erc, c->size ? " size=" : "", c->size ? c->size : "",
-	    rc == RC_OK ? "accept" : rc == RC_PERM ? "reject" : "defer", reason);
+	if (c->login)
+		n = snprintf(logline, sizeof logline,
+		    "rcpt-check: info: ip=%s user=\"%s\" from=<%s> result=%s reason=%s\n",
+		    eip, erc, efrom, rc == RC_OK ? "accept" : rc == RC_PERM ? "reject" : "defer", reason);
+	else
+		n = snprintf(logline, sizeof logline,
+		    "rcpt-check: info: ip=%s from=<%s> rcpt=<%s>%s%s result=%s reason=%s\n",
+		    eip, efrom, erc, c->size ? " size=" : "", c->size ? c->size : "",
+		    rc == RC_OK ? "accept" : rc == RC_PERM ? "reject" : "defer", reason);
 	if (n > 0)
 		writeall(2, logline, (size_t)n < sizeof logline ? (size_t)n : sizeof logline - 1);
 	return rc;
@@ -132,6 +141,53 @@ count(void *arg, struct resolve_dest const *d)
 	case RESOLVE_NOUSER: c->nnouser++; break;
 	}
 	return 0;
+}
+
+/* -s: one final destination of the sender; is it the login's mailbox? */
+static int
+owner(void *arg, struct resolve_dest const *d)
+{
+	struct rcptcheck *c = arg;
+
+	if (d->kind == RESOLVE_MAILBOX && !strcasecmp(d->addr, c->login))
+		c->owned = 1;
+	return 0;
+}
+
+/* -s: the login may use its own address (any case), and any address of
+ * a local domain that delivers to its mailbox: its +tags, the aliases
+ * that name it (a catch-all that leads to it too), postmaster when
+ * $POSTMASTER is the login. Not an address of a remote domain. */
+static int
+sendercheck_run(struct rcptcheck *c)
+{
+	char hosts[PATH_MAX];
+	int r;
+
+	if (!*c->sender)
+		return decide(c, RC_OK, "250 2.1.0", "sender ok", "null");
+	if (!strcasecmp(c->sender, c->login))
+		return decide(c, RC_OK, "250 2.1.0", "sender ok", "login");
+	if (!addr_parse_mailbox(&c->a, c->sender, strlen(c->sender), ADDR_UTF8))
+		return decide(c, RC_PERM, "553 5.7.1", "sender address not owned by the authenticated user", "syntax");
+	r = snprintf(hosts, sizeof hosts, "%s/host_list.cdb", c->etc);
+	if (r < 0 || (size_t)r >= sizeof hosts || (access(hosts, R_OK) < 0 && !sql_configured())) {
+		strerr_warnwu3sys("read ", c->etc, "/host_list.cdb");
+		return tempfail(c, "no-host_list");
+	}
+	if (!resolve_init(&c->r, c->etc, c->mailroot, c->postmaster)) {
+		strerr_warnwu2sys("open the tables in ", c->etc);
+		return tempfail(c, "tables");
+	}
+	c->opened = 1;
+	r = resolve_expand(&c->r, c->sender, owner, c);
+	if (r == -1) {
+		strerr_warnwu2x("look up the sender: ", resolve_error(&c->r));
+		return tempfail(c, c->r.sqlfail ? "database" : "tables");
+	}
+	if (r == 0 && c->owned)
+		return decide(c, RC_OK, "250 2.1.0", "sender ok", "alias");
+	return decide(c, RC_PERM, "553 5.7.1", "sender address not owned by the authenticated user", "not-owned");
 }
 
 static int
@@ -195,11 +251,18 @@ main(int argc, char const *const *argv)
 	int rc;
 
 	PROG = "rcpt-check";
-	if (argc > 1 || !argv[0])
+	if (!argv[0] || argc > 2 || (argc == 2 && strcmp(argv[1], "-s")))
 		strerr_dieusage(RC_PERM, USAGE);
-	c.rcpt = getenv("RECIPIENT");
-	if (!c.rcpt)
-		strerr_dienotset(RC_PERM, "RECIPIENT");
+	if (argc == 2) {
+		c.login = getenv("SMTPAUTHUSER");
+		if (!c.login || !*c.login)
+			strerr_dienotset(RC_PERM, "SMTPAUTHUSER");
+		c.rcpt = "";
+	} else {
+		c.rcpt = getenv("RECIPIENT");
+		if (!c.rcpt)
+			strerr_dienotset(RC_PERM, "RECIPIENT");
+	}
 	c.sender = cfg_str("SENDER", "");
 	c.size = getenv("SIZE");
 	if (c.size && (!*c.size || strspn(c.size, "0123456789") != strlen(c.size)))
@@ -209,7 +272,7 @@ main(int argc, char const *const *argv)
 	c.mailroot = cfg_str("MAILROOT", "/data/mail");
 	c.postmaster = cfg_str("POSTMASTER", NULL);
 	c.relayclient = getenv("RELAYCLIENT") != NULL;
-	rc = rcptcheck_run(&c);
+	rc = c.login ? sendercheck_run(&c) : rcptcheck_run(&c);
 	if (c.opened)
 		resolve_free(&c.r);
 	return rc;

@@ -15,17 +15,18 @@
 #include <skalibs/strerr.h>
 
 #include "base64.h"
-#include "client.h"
 #include "log.h"
 #include "rc.h"
 #include "smtpd.h"
 
 #define AUTH_FIELD_MAX 512	/* user name or password */
 
+/* Never in clear unless the operator says so: a proxy on this host
+ * makes remote clients look local, so loopback is no reason. */
 int
 smtpd_auth_offered(struct smtpd *s)
 {
-	return s->authprog && (s->tls || s->authplain || client_loopback(s->remoteip));
+	return s->authprog && (s->tls || s->authplain);
 }
 
 /* Run the checkpassword program: 0 good, 1 bad, 111 temporary. */
@@ -122,7 +123,7 @@ smtpd_auth(struct smtpd *s, char const *arg, size_t len)
 		return;
 	}
 	if (!smtpd_auth_offered(s)) {
-		smtpd_error(s, "538 5.7.11 encryption required for authentication");
+		smtpd_error(s, "538 5.7.11 Encryption required for requested authentication mechanism");
 		return;
 	}
 	if (s->state == SMTPD_GREET || !s->esmtp) {
@@ -231,5 +232,6 @@ smtpd_auth(struct smtpd *s, char const *arg, size_t len)
 		smtpd_reply(s, "454 4.7.0 temporary authentication failure");
 		return;
 	}
+	smtpd_forget(s);	/* relay rights and SMTPAUTHUSER changed */
 	smtpd_reply(s, "235 2.7.0 authentication successful");
 }

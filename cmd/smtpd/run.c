@@ -142,11 +142,11 @@ setenv_or_die(char const *name, char const *value)
 
 /* In the child: the transaction's environment for the programs we run. */
 static void
-childenv(struct smtpd *s, struct addr const *rcpt)
+childenv(struct smtpd *s, char const *sender, struct addr const *rcpt)
 {
 	char size[32];
 
-	setenv_or_die("SENDER", s->sender.s);
+	setenv_or_die("SENDER", sender);
 	if (rcpt)
 		setenv_or_die("RECIPIENT", rcpt->s);
 	if (s->declared) {
@@ -158,6 +158,55 @@ childenv(struct smtpd *s, struct addr const *rcpt)
 	setenv_or_die("SMTPSESSION", s->sessionid);
 }
 
+/* Run one check program (argv) with SENDER and RECIPIENT (when rcpt is
+ * set): 0, 100 or 111; its reply (at most max - 1 bytes) in out, or ""
+ * when it could not run or timed out. */
+static int
+runcheck(struct smtpd *s, char const *const *argv, char const *sender, struct addr const *rcpt,
+    char *out, size_t max)
+{
+	int p[2];
+	pid_t pid;
+	ssize_t r;
+	time_t end = time(0) + SMTPD_CHECK_TIMEOUT, now;
+
+	out[0] = 0;
+	if (pipe(p) < 0)
+		return RC_TEMP;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return RC_TEMP;
+	}
+	if (!pid) {
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0)
+			_exit(RC_TEMP);
+		close(p[0]);
+		close(p[1]);
+		close(devnull);
+		childenv(s, sender, rcpt);
+		signal(SIGPIPE, SIG_DFL);	/* ignored only for smtpd itself */
+		execvp(argv[0], (char *const *)argv);
+		strerr_warnwu2sys("exec ", argv[0]);
+		_exit(RC_TEMP);
+	}
+	close(p[1]);
+	r = readreply(p[0], out, max, SMTPD_CHECK_TIMEOUT);
+	close(p[0]);
+	if (r < 0) {
+		kill(pid, SIGKILL);
+		waitchild(pid, 0, 0);
+		strerr_warnw3x("check ", argv[0], " timed out");
+		out[0] = 0;
+		return RC_TEMP;
+	}
+	/* it closed stdout: it still has the rest of its time to exit */
+	now = time(0);
+	return waitchild(pid, now < end ? (unsigned int)(end - now) : 0, argv[0]);
+}
+
 int
 smtpd_checkrcpt(struct smtpd *s, struct addr const *rcpt, char *reply, size_t max)
 {
@@ -166,49 +215,8 @@ smtpd_checkrcpt(struct smtpd *s, struct addr const *rcpt, char *reply, size_t ma
 
 	snprintf(reply, max, "%s", okdef);
 	for (size_t i = 0; s->checks[i]; i++) {
-		int p[2], rc;
-		pid_t pid;
-		ssize_t r;
-		time_t end = time(0) + SMTPD_CHECK_TIMEOUT, now;
-
-		if (pipe(p) < 0) {
-			snprintf(reply, max, "451 4.3.0 temporary failure, try again later");
-			return RC_TEMP;
-		}
-		pid = fork();
-		if (pid < 0) {
-			close(p[0]);
-			close(p[1]);
-			snprintf(reply, max, "451 4.3.0 temporary failure, try again later");
-			return RC_TEMP;
-		}
-		if (!pid) {
-			char const *argv[2] = { s->checks[i], 0 };
-			int devnull = open("/dev/null", O_RDONLY);
-			if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0)
-				_exit(RC_TEMP);
-			close(p[0]);
-			close(p[1]);
-			close(devnull);
-			childenv(s, rcpt);
-			signal(SIGPIPE, SIG_DFL);	/* ignored only for smtpd itself */
-			execvp(argv[0], (char *const *)argv);
-			strerr_warnwu2sys("exec ", argv[0]);
-			_exit(RC_TEMP);
-		}
-		close(p[1]);
-		r = readreply(p[0], out, sizeof out, SMTPD_CHECK_TIMEOUT);
-		close(p[0]);
-		if (r < 0) {
-			kill(pid, SIGKILL);
-			waitchild(pid, 0, 0);
-			strerr_warnw3x("check ", s->checks[i], " timed out");
-			snprintf(reply, max, "451 4.3.0 temporary failure, try again later");
-			return RC_TEMP;
-		}
-		/* it closed stdout: it still has the rest of its time to exit */
-		now = time(0);
-		rc = waitchild(pid, now < end ? (unsigned int)(end - now) : 0, s->checks[i]);
+		char const *argv[2] = { s->checks[i], 0 };
+		int rc = runcheck(s, argv, s->sender.s, rcpt, out, sizeof out);
 		pickreply(reply, max, out, rc,
 		    rc == RC_OK ? okdef : rc == RC_PERM ? "550 5.1.1 recipient rejected" :
 		    "451 4.3.0 temporary failure, try again later");
@@ -216,6 +224,19 @@ smtpd_checkrcpt(struct smtpd *s, struct addr const *rcpt, char *reply, size_t ma
 			return rc;
 	}
 	return RC_OK;
+}
+
+int
+smtpd_checksender(struct smtpd *s, struct addr const *sender, char *reply, size_t max)
+{
+	static char const *const argv[3] = { "rcpt-check", "-s", 0 };
+	char out[SMTP_REPLY_MAX + 1];
+	int rc = runcheck(s, argv, sender->s, 0, out, sizeof out);
+
+	pickreply(reply, max, out, rc, rc == RC_OK ? "250 2.1.0 Ok" :
+	    rc == RC_PERM ? "553 5.7.1 sender address not owned by the authenticated user" :
+	    "451 4.3.0 temporary failure, try again later");
+	return rc;
 }
 
 /* The queue chain, started when DATA is accepted. */
@@ -264,7 +285,7 @@ chain_start(struct smtpd *s, struct chain *c)
 		close(fm);
 		close(fe);
 		close(fr);
-		childenv(s, s->nrcpt == 1 ? &s->lastrcpt : 0);
+		childenv(s, s->sender.s, s->nrcpt == 1 ? &s->lastrcpt : 0);
 		signal(SIGPIPE, SIG_DFL);
 		execvp(s->chain[0], (char *const *)s->chain);
 		strerr_warnwu2sys("exec ", s->chain[0]);

@@ -119,6 +119,126 @@ reset(struct smtpd *s)
 	s->nrcpttried = 0;
 }
 
+/* The answers of the checks are kept per session, for one sender and
+ * one SIZE= at a time (what the programs see besides the recipient);
+ * anything that may change them (EHLO, STARTTLS, AUTH) forgets them. */
+static void
+rcache_clear(struct smtpd *s)
+{
+	s->rcachelen = 0;
+	s->rcachen = 0;
+	s->rcacheok = 0;
+}
+
+void
+smtpd_forget(struct smtpd *s)
+{
+	rcache_clear(s);
+	s->scachen = 0;
+}
+
+/* The cache key of a recipient: the domain lower-cased (the local part
+ * is the check program's business); the bare postmaster lower-cased. */
+static size_t
+rcpt_key(char *key, struct addr const *a)
+{
+	memcpy(key, a->s, a->len + 1);
+	if (a->at < a->len)
+		addr_lower(key + a->at + 1, a->len - a->at - 1);
+	else
+		addr_lower(key, a->len);
+	return a->len;
+}
+
+/* The kept answer for key: its exit code with the reply in reply, or -1. */
+static int
+rcache_get(struct smtpd *s, char const *key, size_t klen, char *reply, size_t max)
+{
+	for (size_t off = 0; off < s->rcachelen;) {
+		char const *k = s->rcache + off + 1, *r;
+		size_t kl = strlen(k), rl;
+
+		r = k + kl + 1;
+		rl = strlen(r);
+		if (kl == klen && !memcmp(k, key, klen)) {
+			snprintf(reply, max, "%s", r);
+			return (unsigned char)s->rcache[off];
+		}
+		off += 1 + kl + 1 + rl + 1;
+	}
+	return -1;
+}
+
+/* Keep an answer (best effort: a full cache or no memory keeps nothing). */
+static void
+rcache_put(struct smtpd *s, char const *key, size_t klen, int rc, char const *reply)
+{
+	size_t rl = strlen(reply), need = 1 + klen + 1 + rl + 1;
+
+	if (s->rcachen >= SMTPD_RCACHE_MAX)
+		return;
+	if (s->rcachelen + need > s->rcachecap) {
+		size_t cap = s->rcachecap ? s->rcachecap * 2 : 2048;
+		char *p;
+		while (cap < s->rcachelen + need)
+			cap *= 2;
+		p = realloc(s->rcache, cap);
+		if (!p)
+			return;
+		s->rcache = p;
+		s->rcachecap = cap;
+	}
+	s->rcache[s->rcachelen] = (char)rc;
+	memcpy(s->rcache + s->rcachelen + 1, key, klen + 1);
+	memcpy(s->rcache + s->rcachelen + 1 + klen + 1, reply, rl + 1);
+	s->rcachelen += need;
+	s->rcachen++;
+}
+
+/* SMTPD_SENDER_LOGIN: may the authenticated user use this envelope
+ * sender? "rcpt-check -s" decides (its own address, or one that
+ * delivers to its mailbox); its answers are kept for the session, as
+ * for RCPT. 1 yes; 0 no, the reply has been sent. */
+static int
+sender_owned(struct smtpd *s, struct addr const *a)
+{
+	char key[ADDR_MAX + 1], reply[SMTP_REPLY_MAX + 1];
+	int r = -1;
+
+	if (!strcasecmp(a->s, s->authuser))
+		return 1;	/* the login itself: nothing to look up */
+	memcpy(key, a->s, a->len + 1);
+	addr_lower(key, a->len);	/* the tables are case-blind */
+	for (unsigned int i = 0; i < s->scachen; i++)
+		if (!strcmp(s->scache[i].addr, key)) {
+			r = s->scache[i].rc;
+			memcpy(reply, s->scache[i].reply, sizeof reply);
+			break;
+		}
+	if (r < 0) {
+		/* no transaction to save: a session out of lookups ends */
+		if (s->lookups >= s->maxlookups) {
+			if (s->verbosity)
+				strerr_warni3x("session=", s->sessionid, " event=maxlookups");
+			smtpd_bye(s, "421 4.7.0", "too many address lookups in this session, closing connection");
+		}
+		s->lookups++;
+		r = smtpd_checksender(s, a, reply, sizeof reply);
+		if (r != RC_TEMP && s->scachen < SMTPD_SCACHE_MAX) {
+			memcpy(s->scache[s->scachen].addr, key, a->len + 1);
+			memcpy(s->scache[s->scachen].reply, reply, sizeof reply);
+			s->scache[s->scachen++].rc = r;
+		}
+	}
+	if (r == RC_OK)
+		return 1;
+	if (r == RC_PERM)
+		smtpd_error(s, reply);
+	else
+		smtpd_reply(s, reply);
+	return 0;
+}
+
 static int
 add_rcpt(struct smtpd *s, struct addr const *a)
 {
@@ -229,6 +349,7 @@ do_helo(struct smtpd *s, char const *arg, size_t len, int esmtp)
 	s->esmtp = esmtp;
 	s->state = SMTPD_READY;
 	reset(s);
+	smtpd_forget(s);	/* HELO is given to the check programs */
 	if (!esmtp) {
 		smtpd_replyn(s, buf, (size_t)snprintf(buf, sizeof buf, "250 %.100s", s->hostname));
 		return;
@@ -292,8 +413,19 @@ do_mail(struct smtpd *s, char const *arg, size_t len)
 		smtpd_reply(s, "552 5.3.4 message size exceeds fixed limit");
 		return;
 	}
+	/* <> stays allowed: DSNs and MDNs (RFC 3464, 8098) that mail
+	 * clients send use it, and no one can be replied to as <> */
+	if (s->authuser[0] && s->senderlogin && m.addr.len && !sender_owned(s, &m.addr))
+		return;
 	s->sender = m.addr;
 	s->declared = m.size;
+	if (!s->rcacheok || s->rcachesize != m.size || s->rcachefrom.len != m.addr.len ||
+	    memcmp(s->rcachefrom.s, m.addr.s, m.addr.len)) {
+		rcache_clear(s);
+		s->rcachefrom = m.addr;
+		s->rcachesize = m.size;
+		s->rcacheok = 1;
+	}
 	s->utf8 = m.smtputf8;
 	s->state = SMTPD_MAIL;
 	smtpd_reply(s, "250 2.1.0 Ok");
@@ -303,7 +435,8 @@ static void
 do_rcpt(struct smtpd *s, char const *arg, size_t len)
 {
 	struct addr a;
-	char reply[SMTP_REPLY_MAX + 1];
+	char reply[SMTP_REPLY_MAX + 1], key[ADDR_MAX + 1];
+	size_t klen;
 	int r;
 
 	if (s->state != SMTPD_MAIL && s->state != SMTPD_RCPT) {
@@ -327,8 +460,24 @@ do_rcpt(struct smtpd *s, char const *arg, size_t len)
 		smtpd_reply(s, "452 4.5.3 too many recipients");
 		return;
 	}
+	klen = rcpt_key(key, &a);
+	r = rcache_get(s, key, klen, reply, sizeof reply);
+	if (r < 0) {
+		/* a new recipient: the checks run, at most SMTPD_MAXLOOKUPS
+		 * times per session, whatever RSET does */
+		if (s->lookups >= s->maxlookups) {
+			if (s->lookups++ == s->maxlookups && s->verbosity)
+				strerr_warni3x("session=", s->sessionid, " event=maxlookups");
+			smtpd_error(s, "452 4.5.3 Too many recipients in this session");
+			return;
+		}
+		s->lookups++;
+		r = smtpd_checkrcpt(s, &a, reply, sizeof reply);
+		/* a deferral is asked again: it is "try again later" */
+		if (r != RC_TEMP)
+			rcache_put(s, key, klen, r, reply);
+	}
 	s->nrcpttried++;
-	r = smtpd_checkrcpt(s, &a, reply, sizeof reply);
 	if (r == 0 && !add_rcpt(s, &a)) {
 		smtpd_reply(s, "451 4.3.0 out of memory");
 		return;
@@ -444,6 +593,7 @@ session(struct smtpd *s)
 				s->helo[0] = 0;
 				s->esmtp = 0;
 				reset(s);
+				smtpd_forget(s);
 				if (s->authuser[0]) {
 					s->authuser[0] = 0;
 					unsetenv("SMTPAUTHUSER");
@@ -475,6 +625,7 @@ settings(struct smtpd *s)
 {
 	static char host[256];
 	char const *p;
+	unsigned long n;
 
 	if (!cfg_ulong("MESSAGE_SIZE_LIMIT", SMTP_SIZE_DEFAULT, &s->sizelimit))
 		strerr_dieinvalid(RC_PERM, "MESSAGE_SIZE_LIMIT");
@@ -484,6 +635,8 @@ settings(struct smtpd *s)
 		strerr_dieinvalid(RC_PERM, "SMTPD_TIMEOUT");
 	if (!cfg_ulong("SMTPD_MAXERRORS", SMTP_ERRORS_MAX, &s->maxerrors) || !s->maxerrors)
 		strerr_dieinvalid(RC_PERM, "SMTPD_MAXERRORS");
+	if (!cfg_ulong("SMTPD_MAXLOOKUPS", SMTPD_LOOKUPS_DEFAULT, &s->maxlookups) || !s->maxlookups)
+		strerr_dieinvalid(RC_PERM, "SMTPD_MAXLOOKUPS");
 	if (!cfg_ulong("SMTPD_LINEMAX", SMTP_LINE_MAX, &s->linemax) ||
 	    s->linemax < 64 || s->linemax > SMTPD_LINEMAX_CAP)
 		strerr_dieinvalid(RC_PERM, "SMTPD_LINEMAX");
@@ -498,7 +651,12 @@ settings(struct smtpd *s)
 		s->authargv[w + 1] = 0;
 		s->authprog = s->authargv[0];
 	}
-	s->authplain = cfg_str("SMTPD_AUTH_PLAINTEXT", 0) != 0;
+	if (!cfg_ulong("SMTPD_AUTH_PLAINTEXT", 0, &n) || n > 1)
+		strerr_dieinvalid(RC_PERM, "SMTPD_AUTH_PLAINTEXT");
+	s->authplain = n == 1;
+	if (!cfg_ulong("SMTPD_SENDER_LOGIN", 1, &n) || n > 1)
+		strerr_dieinvalid(RC_PERM, "SMTPD_SENDER_LOGIN");
+	s->senderlogin = n == 1;
 	if (!cfg_ulong("SMTPD_MAXAUTHFAIL", 3, &s->maxauthfail) || !s->maxauthfail)
 		strerr_dieinvalid(RC_PERM, "SMTPD_MAXAUTHFAIL");
 	s->hostname = cfg_str("HOSTNAME", 0);

@@ -15,6 +15,9 @@
 #define SMTPD_CHECKS_MAX	8	/* programs in SMTPD_CHECKS */
 #define SMTPD_CHECK_TIMEOUT	60	/* seconds a check program may take */
 #define SMTPD_ABORT_GRACE	30	/* seconds an aborted chain has to clean up */
+#define SMTPD_LOOKUPS_DEFAULT	500	/* check runs per session: SMTPD_MAXLOOKUPS */
+#define SMTPD_RCACHE_MAX	256	/* recipients whose answer a session keeps */
+#define SMTPD_SCACHE_MAX	8	/* senders whose ownership a session keeps */
 
 enum smtpd_state {
 	SMTPD_GREET,	/* no EHLO/HELO yet */
@@ -34,6 +37,8 @@ struct smtpd {
 	unsigned long timeout;
 	unsigned long maxerrors;
 	unsigned long linemax;
+	unsigned long maxlookups;	/* SMTPD_MAXLOOKUPS: check runs per session */
+	int senderlogin;		/* SMTPD_SENDER_LOGIN: MAIL FROM owned by the login */
 	char const *checks[SMTPD_CHECKS_MAX + 1];
 	char const *const *chain;	/* the queue program and its argv */
 	char const *remoteip;
@@ -67,6 +72,24 @@ struct smtpd {
 	int authrelay;			/* RELAYCLIENT was set by AUTH */
 	unsigned long messages;
 	char helo[SMTP_HELO_MAX + 1];
+	unsigned long lookups;		/* check runs (RCPT and MAIL), for SMTPD_MAXLOOKUPS */
+
+	/* the answers of the RCPT checks, for one sender and SIZE=: entries
+	 * "<rc byte><recipient key>\0<reply>\0" */
+	char *rcache;
+	size_t rcachelen, rcachecap;
+	unsigned int rcachen;
+	int rcacheok;			/* rcachefrom/rcachesize are set */
+	struct addr rcachefrom;
+	unsigned long long rcachesize;
+	/* the answers of "rcpt-check -s" for the login: a sender (lower-cased),
+	 * its exit code (0 or 100) and reply */
+	struct {
+		char addr[ADDR_MAX + 1];
+		char reply[SMTP_REPLY_MAX + 1];
+		int rc;
+	} scache[SMTPD_SCACHE_MAX];
+	unsigned int scachen;
 
 	/* transaction */
 	struct addr sender;
@@ -100,6 +123,8 @@ void smtpd_reply(struct smtpd *, char const *);
 void smtpd_replyn(struct smtpd *, char const *, size_t);
 void smtpd_flush(struct smtpd *);
 void smtpd_deadline(struct smtpd *);
+/* Forget the kept answers of the check programs (what they see changed). */
+void smtpd_forget(struct smtpd *);
 
 /* run.c: the programs smtpd runs */
 /* waitpid for at most secs seconds, then SIGKILL and reap. 1 exited in
@@ -108,6 +133,10 @@ int smtpd_wait(pid_t pid, unsigned int secs, int *wstat);
 /* Run the RCPT checks for one recipient; writes the reply (without CRLF)
  * into reply and returns 0 accept, 100 reject, 111 defer. */
 int smtpd_checkrcpt(struct smtpd *, struct addr const *, char *reply, size_t max);
+/* Run "rcpt-check -s" for a MAIL FROM address on an authenticated
+ * session (SMTPAUTHUSER is set); writes the reply into reply and returns
+ * 0 the login owns the address, 100 it does not, 111 unknown. */
+int smtpd_checksender(struct smtpd *, struct addr const *, char *reply, size_t max);
 /* DATA: read the message from the client into the queue chain; sends
  * the final reply. Returns 0 when the session goes on, -1 when it must
  * end (client gone or timed out). */

@@ -107,8 +107,9 @@ def check_logins(t, port, backend, accts):
 def main(t):
     PrivateBin(t, ['smtpd', 'authcheck', 'rcpt-check', 'enqueue', 'mailctl'])
     t.require('smtpd', 'authcheck', 'rcpt-check', 'enqueue', 'mailctl')
+    # no tlsd here: AUTH in clear must be allowed explicitly
     env = {'SMTPD_AUTH': 'authcheck', 'AUTH_FAIL_DELAY': '0',
-           'SMTPD_MAXAUTHFAIL': '10'}
+           'SMTPD_MAXAUTHFAIL': '10', 'SMTPD_AUTH_PLAINTEXT': '1'}
 
     # --- users.cdb
     inst = t.instance(domains=[DOMAIN])

@@ -81,8 +81,11 @@ def main(t):
         f.write('#!/bin/sh\nx=$(tr "\\0" ":" <&3)\n'
                 'case $x in "app@example.org:s3cret::") exec "$@";; esac\nexit 1\n')
     os.chmod(fake, 0o755)
+    # (in clear, and with any envelope sender: ALLOWED_SENDER_DOMAINS is
+    # what is tested here, not SMTPD_SENDER_LOGIN)
     port = inst.start_smtpd(env={'MYNETWORKS': '',
-                                 'SMTPD_AUTH': fake,
+                                 'SMTPD_AUTH': fake, 'SMTPD_AUTH_PLAINTEXT': '1',
+                                 'SMTPD_SENDER_LOGIN': '0',
                                  'ALLOWED_SENDER_DOMAINS': 'example.org'}, name='auth')
     code, _ = rcpt(port, 'app@example.org', 'someone@far.example')
     t.is_(code, 554, 'no AUTH, empty MYNETWORKS: relaying refused')

@@ -56,7 +56,8 @@ def main(t):
         os.chmod(p, 0o755)
         progs[name] = p
     os.chmod(inst.dir, 0o777)
-    port = inst.start_smtpd(env={'SMTPD_CHECKS': progs['check'], 'SMTPD_AUTH': progs['auth']},
+    port = inst.start_smtpd(env={'SMTPD_CHECKS': progs['check'], 'SMTPD_AUTH': progs['auth'],
+                                 'SMTPD_AUTH_PLAINTEXT': '1', 'SMTPD_SENDER_LOGIN': '0'},
                             chain=(progs['chain'],))
     c = SMTPConn(port)
     c.greeting()

@@ -51,7 +51,7 @@ def main(t):
     auth = script(inst, 'hang-auth', AUTH)
     chain = script(inst, 'hang-chain', CHAIN)
     p_check = inst.start_smtpd(env={'SMTPD_CHECKS': check}, name='smtpd-check')
-    p_auth = inst.start_smtpd(env={'SMTPD_AUTH': auth}, name='smtpd-auth')
+    p_auth = inst.start_smtpd(env={'SMTPD_AUTH': auth, 'SMTPD_AUTH_PLAINTEXT': '1'}, name='smtpd-auth')
     p_chain = inst.start_smtpd(env={'SMTPD_TIMEOUT': '5'}, chain=(chain,), name='smtpd-chain')
     results = {}
 

@@ -72,7 +72,9 @@ def main(t):
                 '    sys.exit(1)\n'
                 'os.execvp(sys.argv[1], sys.argv[1:])\n')
     os.chmod(cp, 0o755)
-    peer = Smtpd(env={'SMTPD_AUTH': cp})
+    # no TLS to this peer: AUTH in clear allowed; a relay client sends
+    # for any sender (app@me.test is no address of the peer's)
+    peer = Smtpd(env={'SMTPD_AUTH': cp, 'SMTPD_AUTH_PLAINTEXT': '1', 'SMTPD_SENDER_LOGIN': '0'})
     e = {'RELAYHOST': '[127.0.0.1]:%d' % peer.port,
          'RELAYHOST_USERNAME': 'app@me.test', 'RELAYHOST_PASSWORD': 's3cret pass'}
     r = send('example.org', ['a@example.org'], MSG, env=e)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # t/tables/030-rcpt-check.t: rcpt-check's exit codes, reply lines and log
 # lines for every kind of recipient, on tables compiled by etc/Makefile
-# in a temporary directory.
+# in a temporary directory; with -s, whether $SMTPAUTHUSER may use $SENDER.
 import os
 import re
 import shutil
@@ -25,7 +25,7 @@ ALIASES = ('info@example.org: alice@example.org, bob@example.org\n'
            'loop2@example.org: loop1@example.org\n'
            '@catch.example: boss@catch.example\n')
 
-ENV_DROP = ('RECIPIENT', 'SENDER', 'SIZE', 'RELAYCLIENT', 'POSTMASTER',
+ENV_DROP = ('RECIPIENT', 'SENDER', 'SMTPAUTHUSER', 'SIZE', 'RELAYCLIENT', 'POSTMASTER',
             'TCPREMOTEIP', 'TCP6REMOTEIP', 'PROTO', 'MAILROOT', 'CHAINMAIL_ETC')
 
 
@@ -159,6 +159,52 @@ def body(t, d):
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=slow(20))
     t.ok(r.returncode == 100, 'an argument: usage, exit 100')
     t.ok(line.endswith(b'recipient ok'), 'reply text', line)
+
+    # -s: may the login $SMTPAUTHUSER use $SENDER?
+    def sender(login, addr, rc, prefix, name, etcdir=None, reason=None, env=None):
+        e = dict(base, SENDER=addr, CHAINMAIL_ETC=etcdir or etc)
+        if login is not None:
+            e['SMTPAUTHUSER'] = login
+        e.update(env or {})
+        r = subprocess.run([bin_path('rcpt-check'), '-s'], env=e, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=slow(20))
+        err = r.stderr.decode('latin-1')
+        t.ok(r.returncode == rc and r.stdout.startswith(prefix.encode()) and r.stdout.count(b'\n') == 1,
+             '-s: %s: exit %d, %s' % (name, rc, prefix),
+             'exit=%d stdout=%r stderr=%r' % (r.returncode, r.stdout, err))
+        if reason:
+            m = re.search(r'^rcpt-check: info: ip=192\.0\.2\.7 user="[^"]*" from=<[^>]*> '
+                          r'result=\w+ reason=([\w-]+)$', err, re.M)
+            t.ok(m and m.group(1) == reason, '-s: %s: logged reason=%s' % (name, reason), err)
+
+    sender('alice@example.org', 'alice@example.org', 0, '250 2.1.0 <alice@example.org>: sender ok',
+           'the login itself', reason='login')
+    sender('Alice@Example.org', 'aLiCe@example.ORG', 0, '250 2.1.0', 'the login in another case')
+    sender('alice@example.org', '', 0, '250 2.1.0 <>', 'the null sender', reason='null')
+    sender('alice@example.org', 'alice+news@example.org', 0, '250 2.1.0', 'a +tag of the login', reason='alias')
+    sender('alice@example.org', 'info@example.org', 0, '250 2.1.0', 'an alias that names the login')
+    sender('bob@example.org', 'info@example.org', 0, '250 2.1.0', 'the same alias for its other target')
+    sender('boss@catch.example', 'whoever@catch.example', 0, '250 2.1.0', 'a catch-all that leads to the login')
+    sender('alice@example.org', 'postmaster@example.org', 0, '250 2.1.0', 'postmaster when $POSTMASTER is the login',
+           env={'POSTMASTER': 'alice@example.org'})
+    sender('alice@example.org', 'postmaster@example.org', 100, '553 5.7.1', 'postmaster otherwise')
+    sender('alice@example.org', 'bob@example.org', 100,
+           '553 5.7.1 <bob@example.org>: sender address not owned by the authenticated user',
+           'another user', reason='not-owned')
+    sender('alice@example.org', 'fwd@example.org', 100, '553 5.7.1', 'an alias that forwards elsewhere')
+    sender('alice@example.org', 'nobody@example.org', 100, '553 5.7.1', 'an unknown address')
+    sender('alice@example.org', 'alice@remote.example', 100, '553 5.7.1', 'a remote domain')
+    sender('alice@example.org', 'loop1@example.org', 100, '553 5.7.1', 'an alias loop')
+    sender('alice@example.org', 'a b@example.org', 100, '553 5.7.1', 'bad syntax', reason='syntax')
+    sender('alice@example.org', 'info@example.org', 111, '451 4.3.0 <info@example.org>', 'tables never compiled',
+           etcdir=empty, reason='no-host_list')
+    sender('alice@example.org', 'info@example.org', 111, '451 4.3.0', 'corrupt tables', etcdir=bad)
+    r = subprocess.run([bin_path('rcpt-check'), '-s'], env=dict(base, SENDER='a@example.org'),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=slow(20))
+    t.ok(r.returncode == 100 and b'SMTPAUTHUSER' in r.stderr, '-s without SMTPAUTHUSER: exit 100', r.stderr)
+    r = subprocess.run([bin_path('rcpt-check'), '-s', 'x'], env=dict(base, SMTPAUTHUSER='a@example.org'),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=slow(20))
+    t.ok(r.returncode == 100, '-s with an argument: usage, exit 100')
 
 
 run(main)

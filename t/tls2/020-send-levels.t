@@ -87,7 +87,8 @@ def main(t):
         f.write('carol@example.net %s\n' % h)
     inst.compile_tables()
     s_auth = sink(t, inst, *good, name='auth', chain=[chain],
-                  env={'SMTPD_AUTH': 'authcheck', 'REQUIRE_TLS': '1', 'SMTPD_AUTH_PLAINTEXT': '1'})
+                  env={'SMTPD_AUTH': 'authcheck', 'REQUIRE_TLS': '1', 'SMTPD_AUTH_PLAINTEXT': '1',
+                       'SMTPD_SENDER_LOGIN': '0'})    # carol relays for any sender
     rc, out, err, _ = relay(s_auth.port, 'verify', RELAYHOST_USERNAME='carol@example.net',
                             RELAYHOST_PASSWORD='relay secret')
     t.like(out, r'^D localhost ', 'relay with AUTH and REQUIRE_TLS, level verify: delivered')
