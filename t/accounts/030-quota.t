@@ -179,13 +179,13 @@ def scenario(t, inst, backend, db=None):
 
 def standalone(t):
     inst = t.instance(domains=[D])
-    md = os.path.join(inst.dir, 'Maildir')
+    md = os.path.join(inst.mail, 'alone', 'Maildir')    # the service user's
     msg = message('alone', 3000).encode()
 
     def deliver(env):
         e = dict(inst.env, RECIPIENT='x@' + D, SENDER='s@client.example')
         e.update(env)
-        return subprocess.run([bin_path('maildir-deliver'), md], input=msg,
+        return subprocess.run(inst.as_user([bin_path('maildir-deliver'), md]), input=msg,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               env=e, timeout=slow(30))
     r = deliver({'QUOTA': '10000'})

@@ -409,6 +409,14 @@ class Instance:
                 for n in filenames:
                     os.chown(os.path.join(dirpath, n), uid, gid)
 
+    def as_user(self, argv):
+        """argv run as the service user when root (the programs that hold
+        mail or read the network refuse root)."""
+        if self.user:
+            self.chown_tree()
+            return ['s6-setuidgid', self.user.pw_name] + list(argv)
+        return list(argv)
+
     def maildir(self, addr):
         local, domain = addr.split('@', 1)
         return os.path.join(self.mail, domain.lower(), local.lower())
