@@ -376,9 +376,10 @@ maildir_deliver(struct maildir_deliv *d, int fd)
 	unlink(tmp);
 	n = snprintf(tmp, sizeof tmp, "%s/new", d->maildir);
 	if (!syncdir(tmp)) {
-		rc = temp(d, "fsync new/");
-		unlink(d->file);
-		d->file[0] = 0;
+		/* past the commit point: a reader (an IMAP or POP3 session)
+		 * may already have the file, so it stays; the caller retries,
+		 * and a duplicate beats a message lost. d->file says so. */
+		rc = temp(d, "fsync new/ (the message stays in new/)");
 		return rc;
 	}
 	snprintf(d->reason, sizeof d->reason, "2.0.0 delivered");

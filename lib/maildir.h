@@ -55,7 +55,9 @@ struct maildir_deliv {
 /* Deliver the message read from fd (to its end) into d->maildir.
  * Returns RC_OK, RC_PERM or RC_TEMP (lib/rc.h); d->reason is set in
  * every case, starting with an RFC 3463 status code. Nothing stays in
- * tmp/ on failure. */
+ * tmp/ on failure. d->file is set when the message is in new/: always
+ * with RC_OK, and with RC_TEMP when the fsync of new/ failed after the
+ * link (the commit point: the file is not removed again). */
 int maildir_deliver(struct maildir_deliv *d, int fd);
 
 #endif

@@ -324,11 +324,10 @@ queue_commit(char const *qdir, char *id, unsigned long *seq, char const *env, si
 		e = errno;
 		goto failenv;
 	}
-	if (!queue_dirsync(qdir, "new")) {
-		e = errno;
-		unlink(path);
-		goto failmess;
-	}
+	/* past the commit point qmanager may already have taken new/<id>
+	 * (and be delivering mess/<id>): nothing is removed any more */
+	if (!queue_dirsync(qdir, "new"))
+		return -1;
 	return 1;
 failenv:
 	unlink(tmp);
@@ -406,12 +405,8 @@ queue_new_commit(char const *qdir, char const *id, char const *env, size_t len)
 		goto fail;
 	}
 	unlink(tmp);
-	if (!queue_dirsync(qdir, "new")) {
-		e = errno;
-		unlink(path);
-		errno = e;
-		return 0;
-	}
+	if (!queue_dirsync(qdir, "new"))
+		return -1;	/* committed: new/<id> stays (see queue_commit) */
 	return 1;
 fail:
 	unlink(tmp);

@@ -74,7 +74,9 @@ int queue_tmp_create(char const *qdir, char *id, unsigned long *seq);
  * one: a fresh ID in *id when taken); the envelope env[0..len) is
  * written to tmp/<id>.e and fsynced; mess/ is fsynced; the envelope is
  * renamed to new/<id> (the commit point) and new/ is fsynced. 1 ok, 0
- * error (nothing is left behind). */
+ * error (nothing is left behind), -1 the fsync of new/ failed (errno):
+ * past the commit point, so new/<id> and mess/<id> stay (qmanager may
+ * already be delivering them); the caller still answers "try again". */
 int queue_commit(char const *qdir, char *id, unsigned long *seq, char const *env, size_t len);
 
 /* The same in two steps, through link(2) (qmanager's bounces).
@@ -84,7 +86,8 @@ int queue_commit(char const *qdir, char *id, unsigned long *seq, char const *env
 int queue_mess_commit(char const *qdir, char *id, unsigned long *seq);
 /* Write the envelope of message id into tmp/<id>.e, fsync, link it to
  * new/<id> (the commit point), fsync new/. env[0..len) is the raw
- * envelope. 1 ok, 0 error (nothing left behind). */
+ * envelope. 1 ok, 0 error (nothing left behind), -1 the fsync of new/
+ * failed after the link: new/<id> stays, and so must mess/<id>. */
 int queue_new_commit(char const *qdir, char const *id, char const *env, size_t len);
 /* Wake qmanager: one byte into the trigger FIFO; errors are ignored. */
 void queue_trigger(char const *qdir);

@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "resolve.h"
+#include "users.h"
 
 /* Addresses visited in one expansion (alias nodes and final ones). */
 #define SEEN_MAX	(2 * ALIAS_TARGETS_MAX + 2 * ALIAS_DEPTH_MAX + 8)
@@ -228,36 +229,14 @@ dest(struct expand *x, enum resolve_kind kind, char const *s, size_t len)
 	return emit(x);
 }
 
-/* May s[0..len) become one component of a path? Not empty, no leading
- * dot (".", "..", hidden files), no '/', no NUL or control bytes. */
-static int
-safe_component(char const *s, size_t len)
-{
-	if (!len || s[0] == '.')
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '/' || (unsigned char)s[i] < 32 || s[i] == 127)
-			return 0;
-	return 1;
-}
-
 /* A Maildir under MAILROOT: "<mailroot>/<domain>/<local>/", or
- * "<mailroot>/<local>/" when domain is NULL. */
+ * "<mailroot>/<local>/" when domain is NULL (lib/users, which authcheck
+ * uses too, so that login and delivery name the same directory). */
 static int
 mailbox_default(struct expand *x, char const *addr, size_t alen,
     char const *local, size_t llen, char const *domain, size_t dlen, unsigned long quota)
 {
-	int n;
-
-	if (!safe_component(local, llen) || (domain && !safe_component(domain, dlen)))
-		return dest(x, RESOLVE_NOUSER, addr, alen);
-	if (domain)
-		n = snprintf(x->d.maildir, sizeof x->d.maildir, "%s/%.*s/%.*s/",
-		    x->r->mailroot, (int)dlen, domain, (int)llen, local);
-	else
-		n = snprintf(x->d.maildir, sizeof x->d.maildir, "%s/%.*s/",
-		    x->r->mailroot, (int)llen, local);
-	if (n < 0 || (size_t)n >= sizeof x->d.maildir)
+	if (!users_maildir(x->d.maildir, sizeof x->d.maildir, x->r->mailroot, local, llen, domain, dlen))
 		return dest(x, RESOLVE_NOUSER, addr, alen);
 	x->d.kind = RESOLVE_MAILBOX;
 	setaddr(x, addr, alen);

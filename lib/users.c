@@ -1,6 +1,7 @@
 /* lib/users.c: the fields of a users.cdb value. */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "users.h"
@@ -47,4 +48,46 @@ users_parse(char const *v, size_t vlen, struct users_entry *u)
 bad:
 	errno = EINVAL;
 	return 0;
+}
+
+/* May s[0..len) become one component of a path? Not empty, no leading
+ * dot (".", "..", hidden files), no '/', no NUL or control bytes. */
+static int
+safe_component(char const *s, size_t len)
+{
+	if (!len || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '/' || (unsigned char)s[i] < 32 || s[i] == 127)
+			return 0;
+	return 1;
+}
+
+int
+users_maildir(char *buf, size_t max, char const *mailroot,
+    char const *local, size_t llen, char const *domain, size_t dlen)
+{
+	int n;
+
+	if (!safe_component(local, llen) || (domain && !safe_component(domain, dlen)) ||
+	    llen > INT_MAX || dlen > INT_MAX)
+		return 0;
+	if (domain)
+		n = snprintf(buf, max, "%s/%.*s/%.*s/", mailroot, (int)dlen, domain, (int)llen, local);
+	else
+		n = snprintf(buf, max, "%s/%.*s/", mailroot, (int)llen, local);
+	return n >= 0 && (size_t)n < max;
+}
+
+int
+users_defaultdir(char *buf, size_t max, char const *mailroot, char const *key, size_t klen)
+{
+	size_t at = klen;
+
+	while (at > 0 && key[at - 1] != '@')
+		at--;
+	if (!at)
+		return 0;
+	at--;
+	return users_maildir(buf, max, mailroot, key, at, key + at + 1, klen - at - 1);
 }

@@ -81,19 +81,12 @@ readinput(struct authcheck *a, size_t *ulen, char const **pass)
 	*pass = z + 1;
 }
 
-/* $MAILROOT/<domain>/<local>/ for a key that has no maildir of its own. */
+/* $MAILROOT/<domain>/<local>/ for a key that has no maildir of its own:
+ * the resolver's directory (lib/users, split at the last '@'). */
 static int
 defaultdir(struct authcheck *a)
 {
-	char const *at = strchr(a->key, '@');
-	int n;
-
-	if (!at || at == a->key || !at[1] || a->key[0] == '.' || at[1] == '.' ||
-	    strchr(a->key, '/'))
-		return 0;
-	n = snprintf(a->u.maildir, sizeof a->u.maildir, "%s/%s/%.*s/", a->mailroot,
-	    at + 1, (int)(at - a->key), a->key);
-	return n > 0 && (size_t)n < sizeof a->u.maildir;
+	return users_defaultdir(a->u.maildir, sizeof a->u.maildir, a->mailroot, a->key, strlen(a->key));
 }
 
 static void

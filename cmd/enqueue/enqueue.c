@@ -235,9 +235,25 @@ main(int argc, char const *const *argv)
 	sync_message(&q);
 
 	/* tmp/<id> -> mess/<id>, envelope -> new/<id> (doc/queue.md) */
-	if (!queue_commit(q.qdir, q.id, &q.seq, q.env, q.envlen)) {
+	switch (queue_commit(q.qdir, q.id, &q.seq, q.env, q.envlen)) {
+	case 1:
+		break;
+	case 0:
 		q.id[0] = 0;	/* nothing left behind */
 		die_temp(&q, "commit the message");
+	default: {
+		/* new/<id> is there (the commit point) but maybe not durable:
+		 * the client must try again, and the message is not taken
+		 * back, since qmanager may already be delivering it */
+		char what[QUEUE_ID_MAX + 64];
+		int e = errno;
+
+		snprintf(what, sizeof what, "fsync new/ (id=%s committed, left in the queue)", q.id);
+		q.id[0] = 0;
+		queue_trigger(q.qdir);
+		errno = e;
+		die_temp(&q, what);
+	}
 	}
 	queue_trigger(q.qdir);
 	snprintf(text, sizeof text, "250 2.0.0 Ok: queued as %s\n", q.id);

@@ -600,6 +600,13 @@ cmd_rename(struct session *s)
 		tagged(s, "NO", "[ALREADYEXISTS] INBOX always exists");
 		return;
 	}
+	/* RFC 9051 6.3.6: not onto itself, not into its own subtree (INBOX
+	 * is special: its messages move, its children stay) */
+	flen = strlen(from);
+	if (strcmp(from, "INBOX") && !strncmp(to, from, flen) && (!to[flen] || to[flen] == '.')) {
+		tagged(s, "NO", "[CANNOT] Cannot rename a mailbox to itself or into its own subtree");
+		return;
+	}
 	if (!exists(fdir)) {
 		tagged(s, "NO", "[NONEXISTENT] No such mailbox");
 		return;

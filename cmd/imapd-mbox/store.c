@@ -431,7 +431,8 @@ static int
 receive(struct session *s, int fd, unsigned long long n, unsigned long long *lf,
     unsigned long long *wire)
 {
-	char buf[IMAPIO_INSIZE];
+	/* one chunk of input, plus a "\r" carried over from the last one */
+	char buf[IMAPIO_INSIZE + 1];
 	int cr = 0, prev = 0, werr = 0;
 
 	*lf = *wire = 0;
@@ -444,6 +445,8 @@ receive(struct session *s, int fd, unsigned long long n, unsigned long long *lf,
 			continue;
 		}
 		k = avail < n ? avail : (size_t)n;
+		if (k > IMAPIO_INSIZE)
+			k = IMAPIO_INSIZE;
 		for (size_t i = 0; i < k; i++) {
 			char c = s->io.in[s->io.inpos + i];
 			if (cr) {

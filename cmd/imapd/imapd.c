@@ -56,7 +56,7 @@ struct imapd {
 	unsigned long maxerrors;
 	unsigned long maxauthfail;
 	unsigned long maxcmds;
-	int plainok;		/* IMAP_PLAINTEXT_LOGIN, or a loopback client */
+	int plainok;		/* IMAP_PLAINTEXT_LOGIN: logins without TLS */
 	char const *remoteip;
 	char sessionid[32];
 
@@ -526,7 +526,9 @@ settings(struct imapd *s)
 		strerr_dieinvalid(RC_PERM, "IMAPD_AUTHCOMMANDS");
 	s->remoteip = client_var("REMOTEIP", "unknown");
 	v = cfg_str("IMAP_PLAINTEXT_LOGIN", 0);
-	s->plainok = client_loopback(s->remoteip) || (v && strcmp(v, "0") && strcasecmp(v, "no"));
+	/* no exemption for loopback: a proxy on this host (haproxy, a
+	 * webmail, stunnel) makes every remote client look local */
+	s->plainok = v && *v && strcmp(v, "0") && strcasecmp(v, "no");
 }
 
 int

@@ -74,7 +74,9 @@ quota_deliver(struct maildir_deliv *d)
 		    perm ? "5.2.2" : "4.2.2");
 		return perm ? RC_PERM : RC_TEMP;
 	}
-	if (rc == RC_OK && !quota_add(d->maildir, d->rcpt, (long long)d->size, 1))
+	/* d->file: the message is in new/ (with RC_TEMP too, when only the
+	 * fsync of new/ failed), so it counts */
+	if (d->file[0] && !quota_add(d->maildir, d->rcpt, (long long)d->size, 1))
 		strerr_warnwu2x("update the mailbox usage: ", quota_error());
 	return rc;
 }

@@ -49,7 +49,7 @@ struct pop3d {
 	unsigned long maxerrors;
 	unsigned long maxauthfail;
 	unsigned long maxcmds;
-	int plainok;			/* POP3_PLAINTEXT_LOGIN, or a loopback client */
+	int plainok;			/* POP3_PLAINTEXT_LOGIN: logins without TLS */
 	char const *remoteip;
 	char sessionid[32];
 
@@ -555,7 +555,9 @@ settings(struct pop3d *s)
 		strerr_dieinvalid(RC_PERM, "POP3D_AUTHCOMMANDS");
 	s->remoteip = client_var("REMOTEIP", "unknown");
 	p = cfg_str("POP3_PLAINTEXT_LOGIN", 0);
-	s->plainok = client_loopback(s->remoteip) || (p && strcmp(p, "0") && strcasecmp(p, "no"));
+	/* no exemption for loopback: a proxy on this host makes every
+	 * remote client look local */
+	s->plainok = p && *p && strcmp(p, "0") && strcasecmp(p, "no");
 }
 
 int

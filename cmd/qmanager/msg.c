@@ -315,9 +315,19 @@ queue_bounce(struct qmanager *q, struct msg *m, size_t nfail, char *bid)
 	memcpy(env + elen, to, strlen(to) + 1);
 	elen += strlen(to) + 1;
 	env[elen++] = 0;
-	if (!queue_new_commit(q->qdir, bid, env, elen)) {
+	switch (queue_new_commit(q->qdir, bid, env, elen)) {
+	case 1:
+		break;
+	case 0:
 		e = errno;
 		unlink_q(q->qdir, "mess", bid);
+		goto out;
+	default:
+		/* new/<bid> is in: the bounce stays (a scan delivers it), but
+		 * it may not be durable, so the failed message stays too and
+		 * is bounced again later: two bounces rather than none */
+		e = errno;
+		q->want_scan = 1;
 		goto out;
 	}
 	ok = 1;

@@ -573,6 +573,14 @@ session_run(struct job *j, struct peer *p, int fd, char *reason, size_t max, cha
 		rc = SESSION_FINAL;
 		goto done;
 	}
+	if (p->auth && !j->authplain && !send_tls_active()) {
+		send_fmt(reason, max, "%s [%s]: no AUTH without TLS (level %s from %s); "
+		    "RELAYHOST_AUTH_PLAINTEXT=1 allows it", p->host, p->ip, tls_level_name(p->level),
+		    p->levelsrc);
+		send_fmt(lastreply, lmax, "no AUTH without TLS");
+		quit(&s);
+		goto done;
+	}
 	if (p->auth && !authenticate(&s, reason, max)) {
 		quit(&s);
 		goto done;

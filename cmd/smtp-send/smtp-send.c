@@ -379,6 +379,14 @@ next_hops(struct job *j, char const *etc, struct route_hop *hops, size_t *nhops,
 			return 0;
 		}
 		st->levelsrc = "RELAYHOST_TLS_LEVEL";
+		if (*auth && !j->authplain && st->level == LEVEL_MAY) {
+			/* credentials never go out in the clear: a relay
+			 * without STARTTLS, or one whose STARTTLS was
+			 * stripped on the way, gets nothing */
+			st->level = LEVEL_ENCRYPT;
+			st->levelsrc = "RELAYHOST_TLS_LEVEL may with RELAYHOST_USERNAME, "
+			    "no credentials in the clear without RELAYHOST_AUTH_PLAINTEXT=1";
+		}
 		return 1;
 	}
 	/* the domain itself; an address literal [192.0.2.1] goes there directly */
@@ -565,6 +573,12 @@ settings(struct job *j, unsigned long *limit, unsigned int *port)
 			strerr_dieinvalid(RC_TEMP, "HOSTNAME");
 	j->user = cfg_str("RELAYHOST_USERNAME", 0);
 	j->pass = cfg_str("RELAYHOST_PASSWORD", "");
+	{
+		char const *ap = cfg_str("RELAYHOST_AUTH_PLAINTEXT", "0");
+		if (strcmp(ap, "0") && strcmp(ap, "1"))
+			strerr_dieinvalid(RC_TEMP, "RELAYHOST_AUTH_PLAINTEXT");
+		j->authplain = *ap == '1';
+	}
 	j->cafile = cfg_str("SMTP_SEND_CA_FILE", "/etc/ssl/certs/ca-certificates.crt");
 	smtps_ports(j);
 }

@@ -43,6 +43,7 @@ struct job {
 	char const *sender;
 	char const *helo;
 	char const *user, *pass;	/* RELAYHOST_USERNAME/_PASSWORD */
+	unsigned char authplain;	/* RELAYHOST_AUTH_PLAINTEXT=1: AUTH without TLS allowed */
 	struct rcpt *rcpts;
 	size_t nrcpt;
 	struct msg msg;
@@ -87,6 +88,8 @@ char const *tls_level_name(enum tls_level);
 int send_tls_start(struct job *, struct peer *p, int fd, struct smtpc *c, char *reason, size_t max);
 /* close_notify, when a TLS session is up. */
 void send_tls_end(struct job *);
+/* Is a TLS session up on the connection? */
+int send_tls_active(void);
 
 /* snprintf that truncates quietly (reasons are cut, never overflow). */
 void send_fmt(char *buf, size_t max, char const *fmt, ...)

@@ -135,6 +135,12 @@ send_tls_start(struct job *j, struct peer *p, int fd, struct smtpc *c, char *rea
 	return 1;
 }
 
+int
+send_tls_active(void)
+{
+	return active;
+}
+
 void
 send_tls_end(struct job *j)
 {

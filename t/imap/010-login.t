@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # t/imap/010-login.t: the pre-authentication half: greeting, CAPABILITY,
 # NOOP, ID, LOGOUT, LOGIN and AUTHENTICATE PLAIN (with and without
-# SASL-IR), bad logins and their limit, LOGINDISABLED for a remote
-# client in the clear (and IMAP_PLAINTEXT_LOGIN), commands that need a
-# login, commands pipelined behind LOGIN reaching the mailbox half.
+# SASL-IR), bad logins and their limit, LOGINDISABLED for every client
+# in the clear, loopback included (a proxy on the host makes remote
+# clients look local), unless IMAP_PLAINTEXT_LOGIN=1, commands that need
+# a login, commands pipelined behind LOGIN reaching the mailbox half.
 import base64
 import os
 import sys
@@ -25,7 +26,7 @@ def main(t):
     caps = m.capabilities
     t.ok('AUTH=PLAIN' in caps and 'LITERAL+' in caps and 'SASL-IR' in caps and
          'LOGINDISABLED' not in caps and 'STARTTLS' not in caps,
-         'loopback, no tlsd: AUTH=PLAIN, no LOGINDISABLED, no STARTTLS', caps)
+         'IMAP_PLAINTEXT_LOGIN=1, no tlsd: AUTH=PLAIN, no LOGINDISABLED, no STARTTLS', caps)
     t.is_(m.noop()[0], 'OK', 'NOOP before login')
     typ, data = m.login(A, PW)
     t.is_(typ, 'OK', 'LOGIN')
@@ -106,8 +107,29 @@ def main(t):
     t.ok(any(ln.startswith(b'p2 OK [READ-WRITE]') for ln in got), 'pipelined SELECT ran in the mailbox half', got)
     c.close()
 
+    # LOGINDISABLED in the clear without IMAP_PLAINTEXT_LOGIN, for a
+    # loopback client too; 0 and the empty value mean "no"
+    for val in (None, '0', ''):
+        e = {} if val is None else {'IMAP_PLAINTEXT_LOGIN': val}
+        what = 'loopback, IMAP_PLAINTEXT_LOGIN %s' % ('unset' if val is None else '"%s"' % val)
+        # unset: env -u takes the helper's "0" off again
+        lport = start_imapd(inst, env=e, plaintext=False, name='imapd-loop%s' % val,
+                            pre=['env', '-u', 'IMAP_PLAINTEXT_LOGIN'] if val is None else [])
+        m = IMAP(lport)
+        t.ok('LOGINDISABLED' in m.capabilities and 'AUTH=PLAIN' not in m.capabilities,
+             '%s: LOGINDISABLED, no AUTH=PLAIN' % what, m.capabilities)
+        c = Raw(lport)
+        c.line()
+        got, ok = c.cmd('a', 'LOGIN %s %s' % (A, PW))
+        t.like(ok, r'^a NO \[PRIVACYREQUIRED\]', '%s: LOGIN refused' % what)
+        got, ok = c.cmd('b', 'AUTHENTICATE PLAIN ' + b64('\0%s\0%s' % (A, PW)))
+        t.like(ok, r'^b NO \[PRIVACYREQUIRED\]', '%s: AUTHENTICATE refused' % what)
+        got, ok = c.cmd('c', 'AUTHENTICATE PLAIN')
+        t.like(ok, r'^c NO \[PRIVACYREQUIRED\]', '%s: AUTHENTICATE without SASL-IR refused' % what)
+        c.close()
+
     # LOGINDISABLED: a remote client in the clear
-    rport = start_imapd(inst, pre=['env', 'TCPREMOTEIP=192.0.2.9'], name='imapd-remote')
+    rport = start_imapd(inst, pre=['env', 'TCPREMOTEIP=192.0.2.9'], name='imapd-remote', plaintext=False)
     m = IMAP(rport)
     t.ok('LOGINDISABLED' in m.capabilities and 'AUTH=PLAIN' not in m.capabilities,
          'remote in the clear: LOGINDISABLED, no AUTH=PLAIN', m.capabilities)

@@ -66,6 +66,13 @@ def main(t):
 
         m = imaplib.IMAP4('127.0.0.1', ports['IMAP_PORT'], timeout=slow(20))
         t.ok('STARTTLS' in m.capabilities, 'CAPABILITY offers STARTTLS (tlsd -S in front)')
+        t.ok('LOGINDISABLED' in m.capabilities and 'AUTH=PLAIN' not in m.capabilities,
+             'loopback client in the clear: LOGINDISABLED, no AUTH=PLAIN', m.capabilities)
+        try:
+            typ = m.login(A, PW)[0]
+        except imaplib.IMAP4.error as e:
+            typ = str(e)
+        t.like(typ, r'PRIVACYREQUIRED|LOGINDISABLED', 'loopback client: LOGIN refused before STARTTLS')
         m.starttls(client_ctx())
         t.is_(m.login(A, PW)[0], 'OK', 'login after STARTTLS')
         typ, data = m.select('INBOX')

@@ -120,11 +120,17 @@ def client_ctx():
     return ctx
 
 
-def start_imapd(inst, env=None, tls=None, pre=(), args=(), mbox_args=(), name='imapd'):
+def start_imapd(inst, env=None, tls=None, pre=(), args=(), mbox_args=(), name='imapd', plaintext=None):
     """Start the IMAP service on a free port; returns the port.
     tls: None (plain), 'starttls' (tlsd -S) or 'implicit' (tlsd).
-    pre: programs put before imapd (e.g. ['env', 'TCPREMOTEIP=192.0.2.9'])."""
+    pre: programs put before imapd (e.g. ['env', 'TCPREMOTEIP=192.0.2.9']).
+    plaintext: IMAP_PLAINTEXT_LOGIN=1 (True) or 0 (False); None: 1 without
+    tls (there is no other way to log in, loopback included), else 0."""
     e = dict(env or {})
+    if plaintext is None:
+        plaintext = not tls
+    if 'IMAP_PLAINTEXT_LOGIN' not in e:
+        e['IMAP_PLAINTEXT_LOGIN'] = '1' if plaintext else '0'
     chain = list(pre) + [bin_path('imapd')] + list(args) + [bin_path('authcheck'),
                                                             bin_path('imapd-mbox')] + list(mbox_args)
     if tls:

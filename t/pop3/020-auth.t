@@ -2,9 +2,10 @@
 # t/pop3/020-auth.t: the AUTHORIZATION state: USER/PASS, AUTH PLAIN
 # (RFC 5034: initial response, continuation, cancel, authzid), bad and
 # temporary failures with their response codes, pipelined commands
-# across the handoff to the mailbox half, plaintext login refused for a
-# client that is not on loopback unless POP3_PLAINTEXT_LOGIN, and no
-# password in the logs even at -v 2.
+# across the handoff to the mailbox half, plaintext login refused for
+# every client, loopback included (a proxy on the host makes remote
+# clients look local), unless POP3_PLAINTEXT_LOGIN=1, and no password in
+# the logs even at -v 2.
 import base64
 import os
 import sys
@@ -105,8 +106,29 @@ def main(t):
     c.multi()
     c.cmd('QUIT')
 
+    # plaintext on loopback without POP3_PLAINTEXT_LOGIN (unset, 0, empty)
+    for val in (None, '0', ''):
+        e = {} if val is None else {'POP3_PLAINTEXT_LOGIN': val}
+        what = 'loopback, POP3_PLAINTEXT_LOGIN %s' % ('unset' if val is None else '"%s"' % val)
+        # unset: env -u takes the helper's "0" off again
+        lport = start_pop3d(inst, env=e, plaintext=False, name='pop3d-loop%s' % val,
+                            pre=['env', '-u', 'POP3_PLAINTEXT_LOGIN'] if val is None else [])
+        c = Raw(lport)
+        c.line()
+        c.send('CAPA\r\n')
+        caps = (c.line() + c.multi()).decode()
+        t.ok('\r\nUSER\r\n' not in caps and 'SASL' not in caps,
+             '%s: CAPA offers no USER, no SASL' % what, caps)
+        t.like(c.cmd('USER ' + A), r'^-ERR \[AUTH\] plaintext login is disabled', '%s: USER refused' % what)
+        t.like(c.cmd('PASS secret'), r'^-ERR \[AUTH\] plaintext login is disabled', '%s: PASS refused' % what)
+        t.like(c.cmd('AUTH PLAIN ' + plain('', A, 'secret')), r'^-ERR \[AUTH\] plaintext',
+               '%s: AUTH PLAIN refused' % what)
+        t.like(c.cmd('AUTH PLAIN'), r'^-ERR \[AUTH\] plaintext',
+               '%s: AUTH PLAIN without initial response refused' % what)
+        c.cmd('QUIT')
+
     # plaintext from a client that is not on loopback
-    port3 = start_pop3d(inst, pre=['env', 'TCPREMOTEIP=192.0.2.9'], name='pop3d-remote')
+    port3 = start_pop3d(inst, pre=['env', 'TCPREMOTEIP=192.0.2.9'], name='pop3d-remote', plaintext=False)
     c = Raw(port3)
     c.line()
     c.send('CAPA\r\n')

@@ -2,8 +2,8 @@
 # t/pop3/080-service.t: service/pop3d and service/pop3s under `make run`
 # (package/run-local on free ports, temporary etc/ and var/): a message
 # sent with swaks goes through smtpd, qmanager and maildir-deliver, and is
-# read back over POP3 with STLS (plaintext login refused first for a
-# "remote" client is covered in 030; here the client is on loopback) and
+# read back over POP3 with STLS (plaintext login refused first, for this
+# loopback client too: no POP3_PLAINTEXT_LOGIN in the service) and
 # over implicit TLS; the log lines land in var/log/pop3d and var/log/pop3s;
 # SIGTERM stops everything.
 import os
@@ -86,6 +86,11 @@ def main(t):
 
         c = poplib.POP3('127.0.0.1', ports['POP3_PORT'], timeout=slow(20))
         t.ok('STLS' in c.capa(), 'CAPA offers STLS (tlsd -S in front, certificate from tls-init)')
+        try:
+            resp = c.user(A)
+        except poplib.error_proto as e:
+            resp = str(e)
+        t.like(resp, r'\[AUTH\] plaintext login is disabled', 'loopback client: USER refused before STLS')
         c.stls(client_ctx())
         c.user(A)
         t.like(c.pass_('secret'), r'\+OK maildrop has 1 messages', 'STLS login')

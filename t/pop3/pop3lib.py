@@ -96,11 +96,17 @@ def client_ctx():
     return ctx
 
 
-def start_pop3d(inst, env=None, tls=None, pre=(), args=(), mbox_args=(), name='pop3d'):
+def start_pop3d(inst, env=None, tls=None, pre=(), args=(), mbox_args=(), name='pop3d', plaintext=None):
     """Start the POP3 service on a free port; returns the port.
     tls: None (plain), 'starttls' (tlsd -S) or 'implicit' (tlsd).
-    pre: programs put before pop3d (e.g. ['env', 'TCPREMOTEIP=192.0.2.9'])."""
+    pre: programs put before pop3d (e.g. ['env', 'TCPREMOTEIP=192.0.2.9']).
+    plaintext: POP3_PLAINTEXT_LOGIN=1 (True) or 0 (False); None: 1 without
+    tls (there is no other way to log in, loopback included), else 0."""
     e = dict(env or {})
+    if plaintext is None:
+        plaintext = not tls
+    if 'POP3_PLAINTEXT_LOGIN' not in e:
+        e['POP3_PLAINTEXT_LOGIN'] = '1' if plaintext else '0'
     chain = list(pre) + [bin_path('pop3d')] + list(args) + [bin_path('authcheck'),
                                                             bin_path('pop3d-mbox')] + list(mbox_args)
     if tls:

@@ -2,6 +2,8 @@
 # AUTH to the relay host: PLAIN preferred, LOGIN when it is all that is
 # offered, a wrong password -> T "authentication failed", no AUTH offered
 # -> T, and credentials never go to a host that is not the relay host.
+# The sinks here speak no STARTTLS: RELAYHOST_AUTH_PLAINTEXT=1 lets AUTH
+# go out in the clear (without it nothing is sent: 100-auth-notls.t).
 import os
 import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -12,7 +14,8 @@ MSG = b'Subject: auth\n\nhello\n'
 
 def env(s, user='app@me.test', pw='s3cret pass'):
     return {'RELAYHOST': '[127.0.0.1]:%d' % s.port,
-            'RELAYHOST_USERNAME': user, 'RELAYHOST_PASSWORD': pw}
+            'RELAYHOST_USERNAME': user, 'RELAYHOST_PASSWORD': pw,
+            'RELAYHOST_AUTH_PLAINTEXT': '1'}
 
 
 def main(t):
@@ -76,7 +79,8 @@ def main(t):
     # for any sender (app@me.test is no address of the peer's)
     peer = Smtpd(env={'SMTPD_AUTH': cp, 'SMTPD_AUTH_PLAINTEXT': '1', 'SMTPD_SENDER_LOGIN': '0'})
     e = {'RELAYHOST': '[127.0.0.1]:%d' % peer.port,
-         'RELAYHOST_USERNAME': 'app@me.test', 'RELAYHOST_PASSWORD': 's3cret pass'}
+         'RELAYHOST_USERNAME': 'app@me.test', 'RELAYHOST_PASSWORD': 's3cret pass',
+         'RELAYHOST_AUTH_PLAINTEXT': '1'}
     r = send('example.org', ['a@example.org'], MSG, env=e)
     t.is_(r.statuses(), 'D', 'AUTH with our smtpd: delivered', r)
     msgs = peer.messages()

@@ -37,6 +37,7 @@ MSG = b'From: a@sender.example\nSubject: tls2\n\nhello over TLS\n'
 
 # settings smtp-send reads: none may leak in from the caller
 SEND_VARS = ('RELAYHOST', 'RELAYHOST_USERNAME', 'RELAYHOST_PASSWORD', 'RELAYHOST_TLS_LEVEL',
+             'RELAYHOST_AUTH_PLAINTEXT',
              'SMTP_SEND_TLS_LEVEL', 'SMTP_SEND_CA_FILE', 'SMTP_SEND_SMTPS_PORTS',
              'SMTP_SEND_PORT', 'SMTP_SEND_TIMEOUT', 'SMTP_SEND_CONNECT_TIMEOUT',
              'MESSAGE_SIZE_LIMIT', 'SENDER', 'HOSTNAME', 'CHAINMAIL_ETC')
