@@ -83,7 +83,7 @@ LIBS_unit_tls := -lbearssl
 LIBS_unit_tlsclient := -lbearssl
 LIBS_smtp-send := -lbearssl -lresolv
 
-.PHONY: all check check-plain check-san unit run bench fuzz fuzz-check deps clean tables
+.PHONY: all check check-plain check-san preflight unit run bench fuzz fuzz-check deps clean tables
 all: $(addprefix $(BIN)/,$(PROGS)) tables
 
 $(B)/lib/%.o: lib/%.c $(HDRS)
@@ -120,7 +120,7 @@ tables:
 # The test suite: TAP under t/, driven by prove. Tests find the
 # programs through CHAINMAIL_BIN.
 PROVE ?= prove
-check: deps
+check: preflight
 	$(MAKE) check-plain
 	$(MAKE) check-san
 check-plain: all unit
@@ -173,6 +173,12 @@ bench: all
 # (only as root; otherwise print what is missing).
 deps:
 	@sh package/install-deps
+
+# Before any test: every tool, library and module the suite uses is
+# there and works (swaks with TLS, clang with libFuzzer, ...); else the
+# list of what is missing, with the Debian package of each.
+preflight: deps
+	@sh package/check-tools
 
 clean:
 	rm -rf bin build
