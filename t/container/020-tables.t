@@ -35,15 +35,17 @@ def main(t):
     t.is_(sorted(os.listdir(os.path.join(etc, 'sql'))), sqls, 'the SQL query files are installed')
 
     if os.getuid() == 0:
-        mailgid = pwd.getpwnam('mail').pw_gid
+        authgid = pwd.getpwnam('cmauth').pw_gid
         for name in ('users', 'users.cdb'):
             st = os.stat(os.path.join(etc, name))
-            t.ok(st.st_gid == mailgid and (st.st_mode & 0o777) == 0o640,
-                 '%s is mode 0640, group mail' % name,
+            t.ok(st.st_gid == authgid and (st.st_mode & 0o777) == 0o640,
+                 '%s is mode 0640, group cmauth (the authentication role alone)' % name,
                  'mode %o gid %d' % (st.st_mode & 0o777, st.st_gid))
-        t.is_(os.stat(etc).st_gid, mailgid, "etc has the services' group (for tables mailctl creates)")
+        t.is_(os.stat(etc).st_gid, authgid, "etc has the authentication group (for tables mailctl creates)")
+        st = os.stat(os.path.join(etc, 'mailboxes.cdb'))
+        t.is_(st.st_mode & 0o777, 0o644, 'mailboxes.cdb (no hashes) is world-readable')
     else:
-        t.skip('not root: no group change', 3)
+        t.skip('not root: no group change', 4)
 
     # --- HOST_LIST, the Haraka file, ALLOWED_SENDER_DOMAINS
     with open(os.path.join(etc, 'host_list'), 'a') as f:

@@ -10,6 +10,7 @@
 # then SIGTERM, as s6-rc stops the longrun: s6-svscan exits 0 and no
 # process of the tree is left.
 import json
+import pwd
 import os
 import signal
 import socket
@@ -165,15 +166,16 @@ def main(t):
             c.recv(512)
             held.append(c)
             pids = wait_for(lambda: procs_named(r, prog), slow(10))
-            t.ok(pids and all(uid_of(p) == 8 for p in pids),
-                 '%s (parsing network input) runs as mail, not root' % prog,
+            net = pwd.getpwnam('cmnet').pw_uid
+            t.ok(pids and all(uid_of(p) == net for p in pids),
+                 '%s (parsing network input) runs as cmnet, not root' % prog,
                  [(p, uid_of(p)) for p in pids or []])
         for c in held:
             c.close()
         qm = procs_named(r, 'qmanager')
-        t.ok(qm and all(uid_of(p) == 8 for p in qm), 'qmanager runs as mail (uid 8)', qm)
+        t.ok(qm and all(uid_of(p) == pwd.getpwnam('cmqueue').pw_uid for p in qm), 'qmanager runs as cmqueue', qm)
         logs = procs_named(r, 's6-log')
-        t.ok(logs and all(uid_of(p) == 8 for p in logs), 'the loggers run as mail', logs)
+        t.ok(logs and all(uid_of(p) == pwd.getpwnam('cmlog').pw_uid for p in logs), 'the loggers run as cmlog', logs)
     else:
         t.skip('not root', 3 + len(extra))
     cur = r.path('logs/smtpd/current')
