@@ -95,8 +95,9 @@ chainmail_pgid() {
 # KEYFILE it runs alone, with a warning) or "implicit" (tlsd in front
 # does the handshake first; without a certificate the service is taken
 # down). With tlsd, as root: the TCP server stays root, tlsd reads the
-# key as root and drops to the service user (TLS_UID/TLS_GID), and PROG
-# runs through s6-setuidgid; without tlsd the TCP server drops (-u/-g).
+# key as root and drops to the service user (TLS_UID/TLS_GID; nobody when
+# the services run as root, as tlsd never keeps root), and PROG runs
+# through s6-setuidgid; without tlsd the TCP server drops (-u/-g).
 # TLS_HANDSHAKE_TIMEOUT (30) is tlsd's -t. The listen queue (-b) is as
 # long as the concurrency limit: tcpserver's default of 20 overflowed with
 # 50 clients connecting at once, and each dropped SYN costs its client a
@@ -126,6 +127,11 @@ chainmail_serve() {
 		if [ -n "$CHAINMAIL_UID" ]; then
 			set -- s6-setuidgid "$CHAINMAIL_USER" "$@"
 			TLS_UID=$CHAINMAIL_UID TLS_GID=$CHAINMAIL_GID
+			export TLS_UID TLS_GID
+		elif [ "$(id -u)" = 0 ]; then
+			# tlsd refuses to keep root: after the key, nobody
+			TLS_UID=$(id -u nobody 2>/dev/null || echo 65534)
+			TLS_GID=$(id -g nobody 2>/dev/null || echo 65534)
 			export TLS_UID TLS_GID
 		fi
 		if [ "$chainmail_tls" = starttls ]; then
