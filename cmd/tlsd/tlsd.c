@@ -590,7 +590,7 @@ main(int argc, char const *const *argv)
 	static struct tlsd t;
 	subgetopt l = SUBGETOPT_ZERO;
 	struct cfgerr e = { 0, 0, 0 };
-	struct ids ids;
+	struct ids ids = { 0, 0, 0, 0 };
 	char const *proto, *door = 0;
 	int engine = 0;
 	static char ipvar[64];
@@ -623,7 +623,8 @@ main(int argc, char const *const *argv)
 	snprintf(ipvar, sizeof ipvar, "%sREMOTEIP", proto);
 	t.ip = getenv(ipvar);
 
-	getids(&ids);
+	if (!engine && !door)
+		getids(&ids);
 	/* No process that holds the socket stays root. Only the classic
 	 * mode may start as root, to read the key, and only to drop to a
 	 * TLS_UID that is not root before it reads a byte. */
@@ -660,8 +661,7 @@ main(int argc, char const *const *argv)
 		finish(&t, TLSD_NOTLS, RC_PERM);
 	}
 	tlsd_engine_init(&t);
-	if (!engine)
-		droppriv(&ids);
+	droppriv(&ids);
 
 	if (t.starttls) {
 		int wantreport = waitstart(&t);
