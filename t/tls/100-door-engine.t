@@ -8,7 +8,8 @@
 # TCP socket and cannot read the key, the engine holds the socket as the
 # TLS uid; the log line comes from the engine with pid=- and the client's
 # address (PROTO/TCPREMOTEIP through doord -e); the engine ends when the
-# client goes away; a key the engine cannot read gives no TLS (implicit:
+# client goes away; the front can pass -S, -t, -v but no program to the
+# engine; a key the engine cannot read gives no TLS (implicit:
 # no child, exit 100) while the STARTTLS child still serves plaintext.
 # And tlsd refuses to run as root: -E, -K, the classic mode without a
 # TLS_UID or with TLS_UID=0. Not root: the same, all as one uid, without
@@ -258,6 +259,15 @@ def main(t):
     t.is_(srv.wait_exits(3)[2:], [1], 'implicit: a client that leaves before the handshake: exit 1')
     t.like(srv.wait_lines(3)[-1], r'result=eof', 'implicit: logged as result=eof')
     t.ok(wait_for(lambda: not engines(), slow(10)), 'no engine left behind', engines())
+
+    # the network uid chooses -S, -t, -v, never a program for the engine
+    argv = [bin_path('door'), sock, '-E', '/bin/sh', '-c', 'echo ran']
+    if ROOT:
+        argv = ['setpriv', '--reuid=%d' % net_ids[0], '--regid=%d' % net_ids[1], '--clear-groups'] + argv
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=slow(10))
+    t.ok(p.returncode == 100 and b'ran' not in p.stdout and b'tlsd: usage:' in p.stderr,
+         'door to the engine with a program: usage error (100), nothing run', (p.returncode, p.stdout, p.stderr))
 
     # 4. a key the engine cannot read: no TLS, the STARTTLS child still works
     badkey = os.path.join(d, 'bad.key')
