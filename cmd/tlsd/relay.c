@@ -98,7 +98,7 @@ tlsd_relay(struct tlsd *t, int handshake)
 
 	for (;;) {
 		iopause_fd x[5];
-		int inet = -1, onet = -1, iapp = -1, oapp = -1;
+		int inet = -1, onet = -1, iapp = -1, oapp = -1, isig = -1;
 		unsigned int n = 0, st = br_ssl_engine_current_state(eng);
 		int r;
 
@@ -159,8 +159,11 @@ tlsd_relay(struct tlsd *t, int handshake)
 				return TLSD_EOF_HS;
 			break;
 		}
-		x[n].fd = t->sigfd;
-		x[n++].events = IOPAUSE_READ;
+		if (t->sigfd >= 0) {
+			isig = (int)n;
+			x[n].fd = t->sigfd;
+			x[n++].events = IOPAUSE_READ;
+		}
 
 		r = iopause_g(x, n, &deadline);
 		if (r < 0) {
@@ -176,7 +179,7 @@ tlsd_relay(struct tlsd *t, int handshake)
 				return TLSD_TIMEOUT_HS;
 			break;	/* the peer never answered our close_notify */
 		}
-		if (x[n - 1].revents)
+		if (isig >= 0 && x[isig].revents)
 			tlsd_reap(t);
 
 		if (onet >= 0 && x[onet].revents) {

@@ -7,8 +7,15 @@
  * process that ever has a key in memory. In implicit mode the forked
  * child waits on a pipe for the handshake's SSL_* report before it
  * execs; in STARTTLS mode it execs at once with SSLCTLFD, SSLREADFD and
- * SSLWRITEFD (the UCSPI-TLS protocol of s6-ucspitlsd). */
+ * SSLWRITEFD (the UCSPI-TLS protocol of s6-ucspitlsd).
+ *
+ * Split in two (-K, -E): the front, started as the network uid, forks
+ * the child the same way, then execs door with its ends at fixed
+ * numbers; doord runs the engine (-E) as the TLS uid with those
+ * descriptors. Then no process that holds the socket is root, and the
+ * front never reads a key. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,11 +36,12 @@
 #include <skalibs/tai.h>
 #include <skalibs/types.h>
 
+#include "door.h"
 #include "log.h"
 #include "rc.h"
 #include "tlsd.h"
 
-#define USAGE "tlsd [ -S ] [ -t handshake-timeout ] [ -v verbosity ] prog..."
+#define USAGE "tlsd [ -S ] [ -t handshake-timeout ] [ -v verbosity ] [ -K socket ] prog... | tlsd -E [ -S ] [ -t handshake-timeout ] [ -v verbosity ]"
 #define dieusage() strerr_dieusage(RC_PERM, USAGE)
 
 extern char **environ;
@@ -170,6 +178,64 @@ spawn(struct tlsd *t)
 		fd_close(ctl[0]);
 		t->ctl = ctl[1];
 	}
+	if (ndelay_on(t->toapp) < 0 || ndelay_on(t->fromapp) < 0)
+		strerr_diefu(RC_TEMP, "set descriptors non-blocking");
+}
+
+/* The descriptors between the front (-K) and the engine (-E): 0 and 1
+ * the socket, then tlsd's ends of the child's pipes and of ctl. */
+enum { FD_TOAPP = 3, FD_FROMAPP = 4, FD_CTL = 5 };
+
+/* -K: after spawn(), put our ends at their fixed numbers, close every
+ * other descriptor door would pass (all but 0 to 2), and let door run
+ * the engine under doord. We never read a key; the child's pid is lost
+ * (door is its parent now, the engine sees its end as EOF). */
+static void
+front(struct tlsd *t, char const *sock)
+{
+	int fd[3] = { t->toapp, t->fromapp, t->ctl };
+	char const *argv[9];
+	char tfmt[UINT_FMT], vfmt[UINT_FMT];
+	unsigned int n = 0;
+
+	child_signals();
+	env_clean();
+	/* above every number in play first, then down: a pipe may sit at
+	 * 3, 4 or 5 already */
+	for (int i = 0; i < 3; i++)
+		if ((fd[i] = fcntl(fd[i], F_DUPFD_CLOEXEC, DOOR_FDTOP + 1)) < 0)
+			strerr_diefu(RC_TEMP, "move descriptors");
+	for (int i = 3; i <= DOOR_FDTOP; i++)
+		close(i);
+	/* dup2 clears close-on-exec on the new numbers only */
+	if (dup2(fd[0], FD_TOAPP) < 0 || dup2(fd[1], FD_FROMAPP) < 0 || dup2(fd[2], FD_CTL) < 0)
+		strerr_diefu(RC_TEMP, "move descriptors");
+	tfmt[uint_fmt(tfmt, t->timeout)] = 0;
+	vfmt[uint_fmt(vfmt, t->verbosity)] = 0;
+	argv[n++] = "door";
+	argv[n++] = sock;
+	argv[n++] = "-E";
+	if (t->starttls)
+		argv[n++] = "-S";
+	argv[n++] = "-t";
+	argv[n++] = tfmt;
+	argv[n++] = "-v";
+	argv[n++] = vfmt;
+	argv[n] = 0;
+	execvp(argv[0], (char *const *)argv);
+	strerr_dieexec(RC_TEMP, argv[0]);
+}
+
+/* -E: the front's descriptors, as front() left them. */
+static void
+takefds(struct tlsd *t)
+{
+	t->toapp = FD_TOAPP;
+	t->fromapp = FD_FROMAPP;
+	t->ctl = FD_CTL;
+	for (int fd = 0; fd <= FD_CTL; fd++)
+		if (fd != 2 && fcntl(fd, F_GETFD) < 0)
+			strerr_dief(RC_PERM, "descriptors 0, 1, 3, 4 and 5 must be open (tlsd -E runs under doord, for tlsd -K)");
 	if (ndelay_on(t->toapp) < 0 || ndelay_on(t->fromapp) < 0)
 		strerr_diefu(RC_TEMP, "set descriptors non-blocking");
 }
@@ -358,7 +424,10 @@ logline(struct tlsd const *t, enum tlsd_result r, int status)
 		return;
 	log_esc(sni, sizeof sni, t->sni, strlen(t->sni));
 	log_esc(ip, sizeof ip, rawip, strlen(rawip) > 64 ? 64 : strlen(rawip));
-	pid[uint64_fmt(pid, (uint64_t)t->pid)] = 0;
+	if (t->pid > 0)
+		pid[uint64_fmt(pid, (uint64_t)t->pid)] = 0;
+	else
+		strcpy(pid, "-");
 	st[int_fmt(st, status)] = 0;
 	strerr_warni("pid=", pid, " ip=", ip, " mode=", t->starttls ? "starttls" : "implicit",
 	    " sni=", sni[0] ? sni : "-", " protocol=", t->protocol[0] ? t->protocol : "-",
@@ -367,7 +436,9 @@ logline(struct tlsd const *t, enum tlsd_result r, int status)
 	    " status=", st);
 }
 
-/* Close our ends, wait for the child, log, exit. */
+/* Close our ends, wait for the child, log, exit. With -E the child is
+ * not ours: it is done when it closes its output pipe (exits), and its
+ * status is unknown (0). */
 static void
 finish(struct tlsd *t, enum tlsd_result r, int code)
 {
@@ -377,13 +448,22 @@ finish(struct tlsd *t, enum tlsd_result r, int code)
 		fd_close(t->ctl);
 	if (t->toapp >= 0)
 		fd_close(t->toapp);
-	if (t->fromapp >= 0)
-		fd_close(t->fromapp);
 	if (t->netin >= 0 && t->netin != t->netout)
 		fd_close(t->netin);
 	if (t->netout >= 0)
 		fd_close(t->netout);
-	while (!t->childdead) {
+	if (t->fromapp >= 0 && !t->pid) {
+		char junk[512];
+		ssize_t n;
+
+		ndelay_off(t->fromapp);
+		do
+			n = read(t->fromapp, junk, sizeof junk);
+		while (n > 0 || (n < 0 && errno == EINTR));
+	}
+	if (t->fromapp >= 0)
+		fd_close(t->fromapp);
+	while (t->pid && !t->childdead) {
 		pid_t w = waitpid(t->pid, &t->wstat, 0);
 		if (w == t->pid || (w < 0 && errno != EINTR))
 			t->childdead = 1;
@@ -470,7 +550,7 @@ waitstart(struct tlsd *t)
 	for (;;) {
 		iopause_fd x[2] = { { .fd = t->ctl, .events = IOPAUSE_READ },
 		    { .fd = t->sigfd, .events = IOPAUSE_READ } };
-		int r = iopause_g(x, 2, &forever);
+		int r = iopause_g(x, t->sigfd >= 0 ? 2 : 1, &forever);
 		char c;
 		ssize_t n;
 
@@ -479,7 +559,7 @@ waitstart(struct tlsd *t)
 				continue;
 			strerr_diefu(RC_TEMP, "iopause");
 		}
-		if (x[1].revents) {
+		if (t->sigfd >= 0 && x[1].revents) {
 			tlsd_reap(t);
 			if (t->childdead)
 				finish(t, TLSD_NOTLS, -1);
@@ -510,15 +590,18 @@ main(int argc, char const *const *argv)
 	static struct tlsd t;
 	subgetopt l = SUBGETOPT_ZERO;
 	struct cfgerr e = { 0, 0, 0 };
-	struct ids ids;
-	char const *proto;
+	struct ids ids = { 0, 0, 0, 0 };
+	char const *proto, *door = 0;
+	int engine = 0;
 	static char ipvar[64];
 
 	PROG = "tlsd";
 	t.verbosity = 1;
 	t.timeout = TLSD_TIMEOUT;
-	for (int opt; (opt = subgetopt_r(argc, argv, "St:v:", &l)) != -1;) {
+	for (int opt; (opt = subgetopt_r(argc, argv, "ESK:t:v:", &l)) != -1;) {
 		switch (opt) {
+		case 'E': engine = 1; break;
+		case 'K': door = l.arg; break;
 		case 'S': t.starttls = 1; break;
 		case 't': if (!uint0_scan(l.arg, &t.timeout) || !t.timeout) dieusage(); break;
 		case 'v': if (!uint0_scan(l.arg, &t.verbosity)) dieusage(); break;
@@ -527,7 +610,8 @@ main(int argc, char const *const *argv)
 	}
 	argc -= l.ind;
 	argv += l.ind;
-	if (!argc)
+	/* -E takes no program: what it may run is not the caller's to say */
+	if (engine ? argc || door : !argc)
 		dieusage();
 	t.argv = argv;
 	t.netin = 0;
@@ -539,17 +623,30 @@ main(int argc, char const *const *argv)
 	snprintf(ipvar, sizeof ipvar, "%sREMOTEIP", proto);
 	t.ip = getenv(ipvar);
 
-	getids(&ids);
+	if (!engine && !door)
+		getids(&ids);
+	/* No process that holds the socket stays root. Only the classic
+	 * mode may start as root, to read the key, and only to drop to a
+	 * TLS_UID that is not root before it reads a byte. */
+	if ((!getuid() || !geteuid()) && (engine || door || !ids.hasuid || !ids.uid))
+		strerr_dief(RC_PERM, "refusing to run as root",
+		    engine || door ? "" : " (set TLS_UID, or use -K and doord)");
 
-	/* a caller's SIG_IGN for SIGCHLD would make the child unwaitable */
-	if (sigprocmask(SIG_BLOCK, 0, &origmask) < 0 || signal(SIGCHLD, SIG_DFL) == SIG_ERR)
-		strerr_diefu(RC_TEMP, "set up signals");
-	t.sigfd = selfpipe_init();
-	if (t.sigfd < 0 || !selfpipe_trap(SIGCHLD))
-		strerr_diefu(RC_TEMP, "set up the self-pipe");
 	tain_now_set_stopwatch_g();
-
-	spawn(&t);
+	if (engine) {
+		t.sigfd = -1;
+		takefds(&t);
+	} else {
+		/* a caller's SIG_IGN for SIGCHLD would make the child unwaitable */
+		if (sigprocmask(SIG_BLOCK, 0, &origmask) < 0 || signal(SIGCHLD, SIG_DFL) == SIG_ERR)
+			strerr_diefu(RC_TEMP, "set up signals");
+		t.sigfd = selfpipe_init();
+		if (t.sigfd < 0 || !selfpipe_trap(SIGCHLD))
+			strerr_diefu(RC_TEMP, "set up the self-pipe");
+		spawn(&t);
+		if (door)
+			front(&t, door);
+	}
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		strerr_diefu(RC_TEMP, "ignore SIGPIPE");
 

@@ -49,7 +49,7 @@ struct tlsd {
 	unsigned int timeout;		/* -t */
 	char const *const *argv;	/* the child */
 	char const *ip;
-	pid_t pid;			/* the child */
+	pid_t pid;			/* the child; 0 with -E: not ours */
 	int childdead, wstat;
 
 	/* descriptors (tlsd's ends) */
@@ -57,7 +57,7 @@ struct tlsd {
 	int toapp;			/* plaintext to the child */
 	int fromapp;			/* plaintext from the child */
 	int ctl;			/* STARTTLS: SSLCTLFD; implicit: report pipe */
-	int sigfd;			/* selfpipe */
+	int sigfd;			/* selfpipe; -1 with -E (no child) */
 
 	struct tlsd_cert cert[TLSD_SNI_MAX + 1];
 	unsigned int ncert;

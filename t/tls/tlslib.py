@@ -4,7 +4,9 @@ Certificates: a test CA made with the openssl CLI (root -> intermediate ->
 leaf, so a server that does not send its full chain fails verification),
 RSA and EC leaves, an expired leaf, a leaf signed by nobody we trust.
 Servers: `tcpserver -v -HRl0 127.0.0.1 <free port> tlsd ARGS CHILD` in its
-own process group, killed with everything under it at cleanup.
+own process group, killed with everything under it at cleanup. As root,
+tlsd gets TLS_UID/TLS_GID of nobody unless the test sets them (it refuses
+to keep root), or unless root_ok=False asks for no such help.
 
 Uses t/lib/chainmail_test.py for TAP, run() and cleanup.
 """
@@ -31,7 +33,7 @@ STARTTLS_CHILD = os.path.join(TBIN, 'tls-starttls-child')
 
 __all__ = ['TAP', 'run', 'slow', 'free_port', 'wait_for', 'bin_path', 'SAN',
            'Certs', 'TLSServer', 'tls_client', 'Line', 'ECHO_CHILD',
-           'STARTTLS_CHILD', 'setup', 'ssl']
+           'STARTTLS_CHILD', 'setup', 'ssl', 'NOBODY']
 
 
 def sh(argv, **kw):
@@ -111,10 +113,22 @@ class Certs:
         return sh(['openssl', 'x509', '-in', self.p(name + '.crt'), '-outform', 'DER'])
 
 
+def _nobody():
+    import pwd
+    try:
+        pw = pwd.getpwnam('nobody')
+        return {'TLS_UID': str(pw.pw_uid), 'TLS_GID': str(pw.pw_gid)}
+    except KeyError:
+        return {'TLS_UID': '65534', 'TLS_GID': '65534'}
+
+
+NOBODY = _nobody()
+
+
 class TLSServer:
     """tcpserver + tlsd + a child, on a free loopback port."""
 
-    def __init__(self, t, dir, child, tlsd_args=(), env=None, name='tlsd'):
+    def __init__(self, t, dir, child, tlsd_args=(), env=None, name='tlsd', tcp_args=(), root_ok=True):
         self.t = t
         self.dir = dir
         self.logpath = os.path.join(dir, name + '.log')
@@ -123,13 +137,15 @@ class TLSServer:
         for k in list(e):
             if k.startswith(('CERTFILE', 'KEYFILE', 'TLS_UID', 'TLS_GID')):
                 del e[k]
+        if root_ok and os.geteuid() == 0 and 'TLS_UID' not in (env or {}):
+            e.update(NOBODY)
         e.update(env or {})
         t.instances.append(self)
         for _ in range(5):
             self.port = free_port()
             logf = open(self.logpath, 'w')
             self.proc = subprocess.Popen(
-                ['tcpserver', '-v', '-HRl0', '127.0.0.1', str(self.port),
+                ['tcpserver', '-v', '-HRl0'] + list(tcp_args) + ['127.0.0.1', str(self.port),
                  bin_path('tlsd')] + list(tlsd_args) + list(child),
                 env=e, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=logf, start_new_session=True, cwd=dir)

@@ -78,7 +78,7 @@ def main(t):
         if inst.user:
             child = ['s6-setuidgid', inst.user.pw_name] + child
         p = inst._spawn('smtps465', ['tcpserver', '-HRl0', '127.0.0.1', '465', bin_path('tlsd')] + child,
-                        env={'CERTFILE': good[0], 'KEYFILE': good[1]}, drop=False)
+                        env=dict(NOBODY, CERTFILE=good[0], KEYFILE=good[1]), drop=False)
         up = wait_for(lambda: p.poll() is None and not port_free(465), slow(10))
         rc, out, err, _ = send(d, rcpt, RELAYHOST='[localhost]:465', RELAYHOST_TLS_LEVEL='verify',
                                SMTP_SEND_CA_FILE=ca)

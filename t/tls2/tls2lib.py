@@ -24,11 +24,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'tls'))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
-from tlslib import (Certs, TLSServer, Line, tls_client, ssl)  # noqa: E402,F401
+from tlslib import (Certs, TLSServer, Line, tls_client, ssl, NOBODY)  # noqa: E402,F401
 from chainmail_test import (TAP, run, slow, free_port, wait_for, bin_path,  # noqa: E402,F401
                             have_prog, read_file, ROOT, BIN, SAN)
 
-__all__ = ['Certs', 'TLSServer', 'Line', 'tls_client', 'ssl', 'TAP', 'run', 'slow',
+__all__ = ['Certs', 'TLSServer', 'Line', 'tls_client', 'ssl', 'NOBODY', 'TAP', 'run', 'slow',
            'free_port', 'wait_for', 'bin_path', 'have_prog', 'read_file', 'ROOT',
            'BIN', 'SAN', 'sink', 'send', 'FakeSMTP', 'MSG', 'send_env', 'tlsd_results',
            'save_chain', 'saved_messages']
