@@ -434,7 +434,8 @@ smtpd_data(struct smtpd *s)
 				continue;
 			used = smtpdata_feed(&d, v[i].iov_base, v[i].iov_len, out, &olen);
 			buffer_rseek(&s->in, used);
-			if (s->sizelimit && d.bytes > s->sizelimit)
+			/* RFC 1870: the size as sent, CRLF counted as two */
+			if (s->sizelimit && d.size > s->sizelimit)
 				overflow = 1;
 			if (!overflow && !d.err)
 				chain_write(&c, c.msg, out, olen);

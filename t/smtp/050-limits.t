@@ -104,6 +104,40 @@ def main(t):
     t.ok(code == 552 and text.startswith('552 5.3.4'), 'DATA of 20000 bytes over a 10000 limit: 552 5.3.4', text)
     code, text = c.cmd('MAIL FROM:<s@remote.example>')
     t.is_(code, 250, 'after 552 the session goes on: MAIL 250')
+    c.cmd('RSET')
+
+    # RFC 1870: the size is the octets sent, CRLF counted as two, without
+    # the dots of dot-stuffing and the final .CRLF
+    def sized(msgid, total, stuffed=False):
+        """A message of total octets as RFC 1870 counts them; stuffed:
+        its body lines start with a dot, sent doubled."""
+        head = b'Subject: sized\r\nMessage-ID: <%s>\r\n\r\n' % msgid
+        lines = []
+        counted = len(head)
+        while counted + 50 <= total:
+            lines.append(b'x' * 48 + b'\r\n')
+            counted += 50
+        if total - counted >= 2:
+            lines.append(b'y' * (total - counted - 2) + b'\r\n')
+        elif total - counted == 1:
+            lines[-1] = b'x' * 49 + b'\r\n'
+        if stuffed:
+            lines = [b'.' + l[1:] for l in lines]
+        payload = head + b''.join(b'.' + l if l.startswith(b'.') else l for l in lines)
+        assert len(head) + sum(len(l) for l in lines) == total
+        return payload
+
+    for total, want, stuffed in ((10000, 250, False), (10001, 552, False),
+                                 (10000, 250, True), (10001, 552, True)):
+        payload = sized(b'sz%d%s@t' % (total, b's' if stuffed else b''), total, stuffed)
+        aslf = total - payload.count(b'\r\n')
+        c.cmd('MAIL FROM:<s@remote.example>')
+        c.cmd('RCPT TO:<alice@example.org>')
+        code, text = send_data(c, payload)
+        t.ok(code == want and text.startswith('250 2.0.0' if want == 250 else '552 5.3.4'),
+             'DATA of %d octets as sent (%d stored with LF)%s, limit 10000: %d'
+             % (total, aslf, ', dot-stuffed lines' if stuffed else '', want), text)
+    c.cmd('MAIL FROM:<s@remote.example>')
     c.cmd('RCPT TO:<alice@example.org>')
     code, text = send_data(c, b'Subject: small\r\nMessage-ID: <small@t>\r\n\r\nsmall\r\n')
     t.is_(code, 250, 'then a small message: 250')
