@@ -270,7 +270,10 @@ do_mail(struct smtpd *s, char const *arg, size_t len)
 		smtpd_error(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	case SMTPCMD_EADDR:
-		smtpd_error(s, "553 5.1.7 bad sender address syntax");
+		smtpd_error(s, "501 5.1.7 bad sender address syntax");
+		return;
+	case SMTPCMD_EUTF8:
+		smtpd_error(s, "553 5.6.7 non-ASCII address needs SMTPUTF8");
 		return;
 	case SMTPCMD_EPARAM:
 		smtpd_error(s, "555 5.5.4 unsupported or malformed MAIL parameter");
@@ -278,13 +281,6 @@ do_mail(struct smtpd *s, char const *arg, size_t len)
 	case SMTPCMD_ETOOMANY:
 		smtpd_error(s, "555 5.5.4 too many MAIL parameters");
 		return;
-	}
-	if (m.smtputf8 == 0 && m.addr.len) {
-		for (size_t i = 0; i < m.addr.len; i++)
-			if ((unsigned char)m.addr.s[i] >= 0x80) {
-				smtpd_error(s, "553 5.6.7 non-ASCII address needs SMTPUTF8");
-				return;
-			}
 	}
 	if (s->sizelimit && m.has_size && m.size > s->sizelimit) {
 		smtpd_reply(s, "552 5.3.4 message size exceeds fixed limit");
@@ -315,7 +311,10 @@ do_rcpt(struct smtpd *s, char const *arg, size_t len)
 		smtpd_error(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 		return;
 	case SMTPCMD_EADDR:
-		smtpd_error(s, "553 5.1.3 bad recipient address syntax");
+		smtpd_error(s, "501 5.1.3 bad recipient address syntax");
+		return;
+	case SMTPCMD_EUTF8:
+		smtpd_error(s, "553 5.6.7 non-ASCII address needs SMTPUTF8");
 		return;
 	default:
 		smtpd_error(s, "555 5.5.4 unsupported RCPT parameter");
