@@ -12,6 +12,10 @@
 #include "caps.h"
 
 #define SMTPD_LINEMAX_CAP	65536	/* the most SMTPD_LINEMAX may say */
+#define SMTPD_AUTHLINE_MAX	12288	/* AUTH line or SASL response without
+					 * CRLF (RFC 4954 4) */
+#define SMTPD_LINE_TOOLONG	((size_t)-1)	/* smtpd_getline: a SASL response
+						 * over the limit (answered) */
 #define SMTPD_CHECKS_MAX	8	/* programs in SMTPD_CHECKS */
 #define SMTPD_CHECK_TIMEOUT	60	/* seconds a check program may take */
 #define SMTPD_ABORT_GRACE	30	/* seconds an aborted chain has to clean up */
@@ -91,6 +95,9 @@ int smtpd_auth_offered(struct smtpd *);
 void smtpd_auth(struct smtpd *, char const *arg, size_t len);
 
 /* smtpd.c */
+/* One command line, CRLF removed, in s->line; its length. Lines over the
+ * limit are answered 500 and skipped; with s->secret set (a SASL
+ * response) such a line returns SMTPD_LINE_TOOLONG instead. */
 size_t smtpd_getline(struct smtpd *);
 void smtpd_error(struct smtpd *, char const *);
 void smtpd_bye(struct smtpd *, char const *code, char const *text);
