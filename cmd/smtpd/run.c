@@ -351,7 +351,7 @@ received(struct smtpd *s, struct chain *c)
 	snprintf(proto, sizeof proto, "%s%s%s%s", s->utf8 ? "UTF8" : "",
 	    s->esmtp ? "ESMTP" : "SMTP", s->tls ? "S" : "", s->authuser[0] ? "A" : "");
 	if (s->tls)
-		snprintf(tls, sizeof tls, "\n\t(using %s with cipher %s)", s->tlsproto, s->tlscipher);
+		snprintf(tls, sizeof tls, "\n\t(using %s with cipher %s)", s->ucspi.protocol, s->ucspi.cipher);
 	if (s->authuser[0]) {
 		char esc[LOG_ESC_MAX * 4 + 1];
 		size_t tl = strlen(tls);

@@ -290,7 +290,7 @@ do_helo(struct smtpd *s, char const *arg, size_t len, int esmtp)
 		smtpd_reply(s, "250-SIZE");
 	smtpd_reply(s, "250-8BITMIME");
 	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
-	if (s->sslctl >= 0 && !s->tls)
+	if (ucspitls_available(&s->ucspi))
 		smtpd_reply(s, "250-STARTTLS");
 	if (smtpd_auth_offered(s))
 		smtpd_reply(s, "250-AUTH PLAIN LOGIN");
@@ -477,7 +477,7 @@ session(struct smtpd *s)
 				smtpd_error(s, "503 5.5.1 TLS already active");
 				break;
 			}
-			if (s->sslctl < 0) {
+			if (!ucspitls_available(&s->ucspi)) {
 				smtpd_error(s, "502 5.5.1 STARTTLS not available");
 				break;
 			}

@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "caps.h"
+#include "ucspitls.h"
 
 #define SMTPD_LINEMAX_CAP	65536	/* the most SMTPD_LINEMAX may say */
 #define SMTPD_AUTHLINE_MAX	12288	/* AUTH line or SASL response without
@@ -48,11 +49,8 @@ struct smtpd {
 	unsigned long maxauthfail;	/* SMTPD_MAXAUTHFAIL */
 
 	/* TLS (UCSPI-TLS: tlsd -S in front, or implicit TLS from tlsd) */
-	int sslctl;			/* SSLCTLFD, -1 when STARTTLS is not possible */
-	int sslread, sslwrite;
-	int tls;			/* the session is encrypted */
-	char tlsproto[32];
-	char tlscipher[96];
+	struct ucspitls ucspi;
+	int tls;			/* the session is encrypted (ucspi.active) */
 
 	/* I/O */
 	buffer in;
@@ -86,8 +84,9 @@ struct smtpd {
 
 /* tls.c */
 void smtpd_tls_init(struct smtpd *);
-/* STARTTLS: 1 when the session now runs over TLS, 0 when TLS could not
- * start (the reply has been sent), -1 when the session must end. */
+/* STARTTLS (lib/ucspitls): 1 when the session now runs over TLS, -1
+ * when the session must end (tlsd did not report a handshake before
+ * SMTPD_TIMEOUT, or reported a failure). */
 int smtpd_starttls(struct smtpd *);
 
 /* auth.c */
