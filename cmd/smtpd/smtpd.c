@@ -175,7 +175,7 @@ skipline(struct smtpd *s)
 }
 
 /* Read one command line. Returns its length, CRLF removed. A line over
- * the limit (SMTPD_LINEMAX; SMTPD_AUTHLINE_MAX for an AUTH command or a
+ * the limit (SMTPD_LINEMAX; SMTP_AUTH_LINE_MAX for an AUTH command or a
  * SASL response) is read to its end and thrown away, answered 500 and
  * counted as an error (RFC 5321 4.5.3.1.4); the session goes on. For a
  * SASL response (s->secret) SMTPD_LINE_TOOLONG is returned then. */
@@ -183,7 +183,7 @@ size_t
 smtpd_getline(struct smtpd *s)
 {
 	/* the longest line we read whole; RFC 4954 4: 12288 octets and CRLF */
-	size_t max = s->linemax > SMTPD_AUTHLINE_MAX + 2 ? s->linemax : SMTPD_AUTHLINE_MAX + 2;
+	size_t max = s->linemax > SMTP_AUTH_LINE_MAX + 2 ? s->linemax : SMTP_AUTH_LINE_MAX + 2;
 	size_t w;
 	ssize_t r;
 	int toolong;

@@ -13,8 +13,6 @@
 #include "ucspitls.h"
 
 #define SMTPD_LINEMAX_CAP	65536	/* the most SMTPD_LINEMAX may say */
-#define SMTPD_AUTHLINE_MAX	12288	/* AUTH line or SASL response without
-					 * CRLF (RFC 4954 4) */
 #define SMTPD_LINE_TOOLONG	((size_t)-1)	/* smtpd_getline: a SASL response
 						 * over the limit (answered) */
 #define SMTPD_CHECKS_MAX	8	/* programs in SMTPD_CHECKS */
