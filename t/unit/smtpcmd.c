@@ -381,6 +381,9 @@ test_rcpt(void)
 	rcpt_is("TO:<a@[192.0.2.1]>", 0, SMTPCMD_OK, "a@[192.0.2.1]");
 	rcpt_is("TO:<\xc3\xa9@b.c>", 1, SMTPCMD_OK, "\xc3\xa9@b.c");
 	rcpt_is("TO:<\xc3\xa9@b.c>", 0, SMTPCMD_EUTF8, 0);
+	/* EUTF8 only when SMTPUTF8 would make the whole command good */
+	rcpt_is("TO:<\xc3\xa9@b.c>x", 0, SMTPCMD_EADDR, 0);
+	rcpt_is("TO:<\xc3\xa9@b.c> NOTIFY=NEVER", 0, SMTPCMD_EADDR, 0);
 	rcpt_is("TO:<\xc3@b.c>", 1, SMTPCMD_EADDR, 0);
 
 	rcpt_is("", 0, SMTPCMD_ESYNTAX, 0);
