@@ -5,6 +5,7 @@
 #define CHAINMAIL_CAPS_H
 
 #define SMTP_LINE_MAX		1024	/* command line incl. CRLF (RFC: 512) ; SMTPD_LINEMAX */
+#define SMTP_AUTH_LINE_MAX	12288	/* AUTH line or SASL response, without CRLF (RFC 4954 4) */
 #define SMTP_REPLY_MAX		512	/* one reply line, from a check program */
 #define SMTP_RCPT_MAX		100	/* recipients per message ; SMTPD_MAXRCPT */
 #define SMTP_ERRORS_MAX		10	/* errors before 421 and disconnect ; SMTPD_MAXERRORS */

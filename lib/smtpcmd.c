@@ -59,6 +59,40 @@ prefix(char const *s, size_t len, char const *p, size_t *i)
 	return 1;
 }
 
+/* The path after "FROM:" or "TO:", in angle brackets as RFC 5321 4.1.2
+ * wants it (a bare address is refused, as Postfix's
+ * strict_rfc821_envelopes does). Returns the bytes used, or 0 with *err
+ * ESYNTAX when the brackets are missing or unbalanced, EADDR when they
+ * hold no valid path. */
+static size_t
+path(struct addr *a, char const *s, size_t len, unsigned int flags, enum smtpcmd_err *err)
+{
+	size_t used;
+	int q = 0;
+
+	*err = SMTPCMD_ESYNTAX;
+	if (!len || s[0] != '<')
+		return 0;
+	used = addr_parse_path(a, s, len, flags);
+	if (used)
+		return used;
+	/* a closing '>', outside a quoted string? */
+	for (size_t i = 1; i < len; i++) {
+		if (q) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				q = 0;
+		} else if (s[i] == '"')
+			q = 1;
+		else if (s[i] == '>') {
+			*err = SMTPCMD_EADDR;
+			break;
+		}
+	}
+	return 0;
+}
+
 /* "keyword[=value]" at s[0..len), esmtp-keyword = (ALPHA / DIGIT)
  * *(ALPHA / DIGIT / "-"), esmtp-value = 1*(%d33-60 / %d62-126). */
 static int
@@ -100,6 +134,7 @@ enum smtpcmd_err
 smtpcmd_mail(char const *arg, size_t len, struct smtpcmd_mail *m)
 {
 	size_t i, used, n = 0;
+	enum smtpcmd_err err;
 
 	m->size = 0;
 	m->has_size = m->body = m->smtputf8 = 0;
@@ -108,10 +143,9 @@ smtpcmd_mail(char const *arg, size_t len, struct smtpcmd_mail *m)
 	/* UTF-8 is allowed in the path only when SMTPUTF8 follows: parse
 	 * with it, and check once the parameters are known (a scan for the
 	 * word ahead of the path would also find it inside a quoted string) */
-	used = addr_parse_path(&m->addr, arg + i, len - i,
-	    ADDR_NULLOK | ADDR_NOBRACKETS | ADDR_UTF8);
+	used = path(&m->addr, arg + i, len - i, ADDR_NULLOK | ADDR_UTF8, &err);
 	if (!used)
-		return SMTPCMD_EADDR;
+		return err;
 	i += used;
 	if (i < len && arg[i] != ' ')
 		return SMTPCMD_ESYNTAX;
@@ -163,7 +197,7 @@ smtpcmd_mail(char const *arg, size_t len, struct smtpcmd_mail *m)
 	if (!m->smtputf8)
 		for (size_t j = 0; j < m->addr.len; j++)
 			if ((unsigned char)m->addr.s[j] >= 0x80)
-				return SMTPCMD_EADDR;
+				return SMTPCMD_EUTF8;
 	return SMTPCMD_OK;
 }
 
@@ -171,14 +205,22 @@ enum smtpcmd_err
 smtpcmd_rcpt(char const *arg, size_t len, int utf8, struct addr *a)
 {
 	size_t i, used;
-	unsigned int flags = ADDR_POSTMASTER | ADDR_NOBRACKETS | (utf8 ? ADDR_UTF8 : 0);
+	unsigned int flags = ADDR_POSTMASTER | (utf8 ? ADDR_UTF8 : 0);
+	enum smtpcmd_err e;
 
 	if (!prefix(arg, len, "TO:", &i))
 		return SMTPCMD_ESYNTAX;
-	used = addr_parse_path(a, arg + i, len - i, flags);
+	used = path(a, arg + i, len - i, flags, &e);
+	/* refused only for want of SMTPUTF8? */
+	if (!used && e == SMTPCMD_EADDR && !utf8 &&
+	    smtpcmd_rcpt(arg, len, 1, a) == SMTPCMD_OK)
+		e = SMTPCMD_EUTF8;
 	if (!used)
-		return SMTPCMD_EADDR;
-	i = skip_spaces(arg, len, i + used);
+		return e;
+	i += used;
+	if (i < len && arg[i] != ' ')
+		return SMTPCMD_ESYNTAX;
+	i = skip_spaces(arg, len, i);
 	if (i < len)
 		return SMTPCMD_EPARAM;
 	return SMTPCMD_OK;

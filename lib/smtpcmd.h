@@ -21,10 +21,14 @@ enum smtpcmd_verb smtpcmd_verb(char const *line, size_t len, char const **arg, s
 
 enum smtpcmd_err {
 	SMTPCMD_OK = 0,
-	SMTPCMD_ESYNTAX,	/* 501 5.5.4: missing FROM:/TO: or bad path syntax */
-	SMTPCMD_EADDR,		/* 501 5.1.3 (RCPT) / 5.1.7 (MAIL): bad address */
+	SMTPCMD_ESYNTAX,	/* 501 5.5.4: missing FROM:/TO:, a path without
+				 * its angle brackets or with one missing, or
+				 * something glued to the path */
+	SMTPCMD_EADDR,		/* 501 5.1.3 (RCPT) / 5.1.7 (MAIL): <bad address> */
 	SMTPCMD_EPARAM,		/* 555 5.5.4: unknown or malformed parameter */
-	SMTPCMD_ETOOMANY	/* 555 5.5.4: too many parameters */
+	SMTPCMD_ETOOMANY,	/* 555 5.5.4: too many parameters */
+	SMTPCMD_EUTF8		/* 553 5.6.7 (RFC 6531 3.5): a valid UTF-8
+				 * address without SMTPUTF8 */
 };
 
 #define SMTPCMD_BODY_7BIT	1
@@ -38,12 +42,14 @@ struct smtpcmd_mail {
 	unsigned char smtputf8;
 };
 
-/* "FROM:<path> [params]" (the argument after "MAIL "). flags as in
- * addr.h (ADDR_UTF8 is added when SMTPUTF8 is given). */
+/* "FROM:<path> [params]" (the argument after "MAIL "); spaces after the
+ * colon are allowed, the angle brackets are not optional (RFC 5321
+ * 4.1.2). A non-ASCII address needs SMTPUTF8 (else EUTF8). */
 enum smtpcmd_err smtpcmd_mail(char const *arg, size_t len, struct smtpcmd_mail *);
-/* "TO:<path> [params]"; RCPT takes no parameters we support except
- * none at all (NOTIFY/ORCPT of DSN are refused with EPARAM). utf8: the
- * transaction declared SMTPUTF8. */
+/* "TO:<path> [params]", brackets as for MAIL; RCPT takes no parameters
+ * we support except none at all (NOTIFY/ORCPT of DSN are refused with
+ * EPARAM). utf8: the transaction declared SMTPUTF8 (without it, a
+ * non-ASCII address is EUTF8). */
 enum smtpcmd_err smtpcmd_rcpt(char const *arg, size_t len, int utf8, struct addr *);
 
 #endif

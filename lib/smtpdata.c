@@ -56,6 +56,7 @@ smtpdata_feed(struct smtpdata *d, char const *in, size_t n, char *out, size_t *o
 			}
 			bad = SMTPDATA_BARECR;
 			d->state = c == '\r' ? S_CR : S_MID;
+			d->size++;	/* the CR held back after the dot */
 			break;
 		case S_CR:
 			if (c == '\n') {
@@ -70,6 +71,7 @@ smtpdata_feed(struct smtpdata *d, char const *in, size_t n, char *out, size_t *o
 		}
 		if (bad && !d->err)
 			d->err = bad;
+		d->size++;
 	}
 	d->bytes += o;
 	*outlen = o;

@@ -17,8 +17,14 @@ struct smtpdata {
 	unsigned char err;	/* 0, SMTPDATA_BARELF or SMTPDATA_BARECR (the first seen) */
 	unsigned char done;	/* CRLF.CRLF seen */
 	size_t bytes;		/* message bytes written so far */
+	size_t size;		/* the message's octets as RFC 1870 counts
+				 * them: CRLF is two, the dot that starts a
+				 * line (dot-stuffing) and the final .CRLF
+				 * are not counted; a CR after such a dot is
+				 * counted once the next byte shows it is
+				 * not the end */
 };
-#define SMTPDATA_ZERO { .state = 0, .err = 0, .done = 0, .bytes = 0 }
+#define SMTPDATA_ZERO { .state = 0, .err = 0, .done = 0, .bytes = 0, .size = 0 }
 
 /* Feed in[0..n). Writes at most n bytes to out, sets *outlen. Returns the
  * number of input bytes consumed: all of them, or fewer when the end of

@@ -97,6 +97,8 @@ response(struct smtpd *s, char const *prompt, char *dst, size_t max, size_t *len
 	s->secret = 1;
 	n = smtpd_getline(s);
 	s->secret = 0;
+	if (n == SMTPD_LINE_TOOLONG)
+		return 0;	/* answered 500 5.5.6 */
 	if (n == 1 && s->line[0] == '*') {
 		smtpd_error(s, "501 5.7.0 authentication cancelled");
 		return 0;

@@ -372,7 +372,7 @@ received(struct smtpd *s, struct chain *c)
 	snprintf(proto, sizeof proto, "%s%s%s%s", s->utf8 ? "UTF8" : "",
 	    s->esmtp ? "ESMTP" : "SMTP", s->tls ? "S" : "", s->authuser[0] ? "A" : "");
 	if (s->tls)
-		snprintf(tls, sizeof tls, "\n\t(using %s with cipher %s)", s->tlsproto, s->tlscipher);
+		snprintf(tls, sizeof tls, "\n\t(using %s with cipher %s)", s->ucspi.protocol, s->ucspi.cipher);
 	if (s->authuser[0]) {
 		char esc[LOG_ESC_MAX * 4 + 1];
 		size_t tl = strlen(tls);
@@ -455,7 +455,8 @@ smtpd_data(struct smtpd *s)
 				continue;
 			used = smtpdata_feed(&d, v[i].iov_base, v[i].iov_len, out, &olen);
 			buffer_rseek(&s->in, used);
-			if (s->sizelimit && d.bytes > s->sizelimit)
+			/* RFC 1870: the size as sent, CRLF counted as two */
+			if (s->sizelimit && d.size > s->sizelimit)
 				overflow = 1;
 			if (!overflow && !d.err)
 				chain_write(&c, c.msg, out, olen);

@@ -271,18 +271,60 @@ line_waiting(struct smtpd *s)
 	    (v[1].iov_len && memchr(v[1].iov_base, '\n', v[1].iov_len));
 }
 
-/* Read one command line. Returns its length, CRLF removed. */
+/* Throw the input away up to and including the next LF: 1 done, 0 EOF,
+ * -1 error (errno set; ETIMEDOUT at the deadline). */
+static int
+skipline(struct smtpd *s)
+{
+	for (;;) {
+		struct iovec v[2];
+		char const *nl;
+
+		buffer_rpeek(&s->in, v);
+		if (!v[0].iov_len) {
+			ssize_t r = buffer_timed_fill_g(&s->in, &s->deadline);
+			if (r <= 0)
+				return r < 0 ? -1 : 0;
+			continue;
+		}
+		nl = memchr(v[0].iov_base, '\n', v[0].iov_len);
+		if (nl) {
+			buffer_rseek(&s->in, (size_t)(nl - (char const *)v[0].iov_base) + 1);
+			return 1;
+		}
+		buffer_rseek(&s->in, v[0].iov_len);
+	}
+}
+
+/* Read one command line. Returns its length, CRLF removed. A line over
+ * the limit (SMTPD_LINEMAX; SMTP_AUTH_LINE_MAX for an AUTH command or a
+ * SASL response) is read to its end and thrown away, answered 500 and
+ * counted as an error (RFC 5321 4.5.3.1.4); the session goes on. For a
+ * SASL response (s->secret) SMTPD_LINE_TOOLONG is returned then. */
 size_t
 smtpd_getline(struct smtpd *s)
 {
-	size_t w = 0;
+	/* the longest line we read whole; RFC 4954 4: 12288 octets and CRLF */
+	size_t max = s->linemax > SMTP_AUTH_LINE_MAX + 2 ? s->linemax : SMTP_AUTH_LINE_MAX + 2;
+	size_t w;
 	ssize_t r;
+	int toolong;
 
+again:
+	w = 0;
+	toolong = 0;
 	/* PIPELINING: answer a batch only when we would wait for more */
 	if (!line_waiting(s))
 		smtpd_flush(s);
 	smtpd_deadline(s);
-	r = timed_getlnmax_g(&s->in, s->line, s->linemax + 1, &w, '\n', &s->deadline);
+	r = timed_getlnmax_g(&s->in, s->line, max + 1, &w, '\n', &s->deadline);
+	if (r < 0 && errno == ERANGE) {
+		/* the rest of the line (unless the buffer ended just with its
+		 * LF), under the same deadline: a line that never ends ends
+		 * the session at SMTPD_TIMEOUT */
+		toolong = 1;
+		r = w && s->line[w - 1] == '\n' ? 1 : skipline(s);
+	}
 	if (r < 0) {
 		if (errno == ETIMEDOUT) {
 			reply_host(s, "421 4.4.2", "timeout, closing connection");
@@ -290,21 +332,30 @@ smtpd_getline(struct smtpd *s)
 				strerr_warni3x("session=", s->sessionid, " event=timeout");
 			bye(s, RC_CLIENT);
 		}
-		if (errno == ERANGE) {
-			smtpd_reply(s, "500 5.5.2 line too long");
-			if (s->verbosity)
-				strerr_warni3x("session=", s->sessionid, " event=linetoolong");
-			bye(s, RC_CLIENT);
-		}
 		if (s->verbosity)
 			strerr_warnwu1sys("read from client");
 		_exit(RC_CLIENT);
 	}
-	if (r == 0 || !w || s->line[w - 1] != '\n') {
+	if (r == 0 || (!toolong && (!w || s->line[w - 1] != '\n'))) {
 		/* EOF, possibly in the middle of a line */
 		if (s->verbosity)
 			strerr_warni3x("session=", s->sessionid, " event=eof");
 		_exit(s->state >= SMTPD_MAIL ? RC_CLIENT : RC_OK);
+	}
+	/* only AUTH and the SASL responses may use the longer limit */
+	if (!toolong && w > s->linemax && !s->secret &&
+	    !(w > 5 && !strncasecmp(s->line, "AUTH ", 5)))
+		toolong = 1;
+	if (toolong) {
+		if (s->secret)
+			explicit_bzero(s->line, max + 1);
+		if (s->verbosity)
+			strerr_warni3x("session=", s->sessionid, " event=linetoolong");
+		smtpd_error(s, s->secret ? "500 5.5.6 authentication exchange line is too long" :
+		    "500 5.5.2 line too long");
+		if (s->secret)
+			return SMTPD_LINE_TOOLONG;
+		goto again;
 	}
 	w--;
 	if (w && s->line[w - 1] == '\r')
@@ -362,7 +413,7 @@ do_helo(struct smtpd *s, char const *arg, size_t len, int esmtp)
 		smtpd_reply(s, "250-SIZE");
 	smtpd_reply(s, "250-8BITMIME");
 	smtpd_reply(s, "250-ENHANCEDSTATUSCODES");
-	if (s->sslctl >= 0 && !s->tls)
+	if (ucspitls_available(&s->ucspi))
 		smtpd_reply(s, "250-STARTTLS");
 	if (smtpd_auth_offered(s))
 		smtpd_reply(s, "250-AUTH PLAIN LOGIN");
@@ -393,7 +444,10 @@ do_mail(struct smtpd *s, char const *arg, size_t len)
 		smtpd_error(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
 		return;
 	case SMTPCMD_EADDR:
-		smtpd_error(s, "553 5.1.7 bad sender address syntax");
+		smtpd_error(s, "501 5.1.7 bad sender address syntax");
+		return;
+	case SMTPCMD_EUTF8:
+		smtpd_error(s, "553 5.6.7 non-ASCII address needs SMTPUTF8");
 		return;
 	case SMTPCMD_EPARAM:
 		smtpd_error(s, "555 5.5.4 unsupported or malformed MAIL parameter");
@@ -401,13 +455,6 @@ do_mail(struct smtpd *s, char const *arg, size_t len)
 	case SMTPCMD_ETOOMANY:
 		smtpd_error(s, "555 5.5.4 too many MAIL parameters");
 		return;
-	}
-	if (m.smtputf8 == 0 && m.addr.len) {
-		for (size_t i = 0; i < m.addr.len; i++)
-			if ((unsigned char)m.addr.s[i] >= 0x80) {
-				smtpd_error(s, "553 5.6.7 non-ASCII address needs SMTPUTF8");
-				return;
-			}
 	}
 	if (s->sizelimit && m.has_size && m.size > s->sizelimit) {
 		smtpd_reply(s, "552 5.3.4 message size exceeds fixed limit");
@@ -450,7 +497,10 @@ do_rcpt(struct smtpd *s, char const *arg, size_t len)
 		smtpd_error(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 		return;
 	case SMTPCMD_EADDR:
-		smtpd_error(s, "553 5.1.3 bad recipient address syntax");
+		smtpd_error(s, "501 5.1.3 bad recipient address syntax");
+		return;
+	case SMTPCMD_EUTF8:
+		smtpd_error(s, "553 5.6.7 non-ASCII address needs SMTPUTF8");
 		return;
 	default:
 		smtpd_error(s, "555 5.5.4 unsupported RCPT parameter");
@@ -578,7 +628,7 @@ session(struct smtpd *s)
 				smtpd_error(s, "503 5.5.1 TLS already active");
 				break;
 			}
-			if (s->sslctl < 0) {
+			if (!ucspitls_available(&s->ucspi)) {
 				smtpd_error(s, "502 5.5.1 STARTTLS not available");
 				break;
 			}

@@ -10,8 +10,11 @@
 
 #include "addr.h"
 #include "caps.h"
+#include "ucspitls.h"
 
 #define SMTPD_LINEMAX_CAP	65536	/* the most SMTPD_LINEMAX may say */
+#define SMTPD_LINE_TOOLONG	((size_t)-1)	/* smtpd_getline: a SASL response
+						 * over the limit (answered) */
 #define SMTPD_CHECKS_MAX	8	/* programs in SMTPD_CHECKS */
 #define SMTPD_CHECK_TIMEOUT	60	/* seconds a check program may take */
 #define SMTPD_ABORT_GRACE	30	/* seconds an aborted chain has to clean up */
@@ -51,11 +54,8 @@ struct smtpd {
 	unsigned long maxauthfail;	/* SMTPD_MAXAUTHFAIL */
 
 	/* TLS (UCSPI-TLS: tlsd -S in front, or implicit TLS from tlsd) */
-	int sslctl;			/* SSLCTLFD, -1 when STARTTLS is not possible */
-	int sslread, sslwrite;
-	int tls;			/* the session is encrypted */
-	char tlsproto[32];
-	char tlscipher[96];
+	struct ucspitls ucspi;
+	int tls;			/* the session is encrypted (ucspi.active) */
 
 	/* I/O */
 	buffer in;
@@ -107,8 +107,9 @@ struct smtpd {
 
 /* tls.c */
 void smtpd_tls_init(struct smtpd *);
-/* STARTTLS: 1 when the session now runs over TLS, 0 when TLS could not
- * start (the reply has been sent), -1 when the session must end. */
+/* STARTTLS (lib/ucspitls): 1 when the session now runs over TLS, -1
+ * when the session must end (tlsd did not report a handshake before
+ * SMTPD_TIMEOUT, or reported a failure). */
 int smtpd_starttls(struct smtpd *);
 
 /* auth.c */
@@ -116,6 +117,9 @@ int smtpd_auth_offered(struct smtpd *);
 void smtpd_auth(struct smtpd *, char const *arg, size_t len);
 
 /* smtpd.c */
+/* One command line, CRLF removed, in s->line; its length. Lines over the
+ * limit are answered 500 and skipped; with s->secret set (a SASL
+ * response) such a line returns SMTPD_LINE_TOOLONG instead. */
 size_t smtpd_getline(struct smtpd *);
 void smtpd_error(struct smtpd *, char const *);
 void smtpd_bye(struct smtpd *, char const *code, char const *text);

@@ -2,7 +2,8 @@
  * Input: one byte (bit 0: the transaction declared SMTPUTF8, for RCPT),
  * then a command line without its CRLF. The line goes through
  * smtpcmd_verb, and its argument (and the whole line too) through
- * smtpcmd_mail and smtpcmd_rcpt; results are checked for invariants. */
+ * smtpcmd_mail and smtpcmd_rcpt; results are checked for invariants
+ * (a path accepted is always in angle brackets, RFC 5321 4.1.2). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,17 +26,29 @@ addr_sane(struct addr const *a, int utf8)
 			check((unsigned char)a->s[i] < 0x80);
 }
 
+/* RFC 5321 4.1.2: spaces after the colon, then "<" and a ">" later */
+static int
+bracketed(char const *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && s[i] == ' ')
+		i++;
+	return i < len && s[i] == '<' && memchr(s + i, '>', len - i);
+}
+
 static void
 mail(char const *arg, size_t len)
 {
 	struct smtpcmd_mail m, m2;
 	enum smtpcmd_err e = smtpcmd_mail(arg, len, &m);
 
-	check(e <= SMTPCMD_ETOOMANY);
+	check(e <= SMTPCMD_EUTF8);
 	check(smtpcmd_mail(arg, len, &m2) == e);	/* no hidden state */
 	if (e != SMTPCMD_OK)
 		return;
 	check(len >= 5 && !strncasecmp(arg, "FROM:", 5));
+	check(bracketed(arg + 5, len - 5));
 	addr_sane(&m.addr, m.smtputf8);
 	check(m.addr.len == m2.addr.len && !memcmp(m.addr.s, m2.addr.s, m.addr.len));
 	check(m.has_size <= 1 && m.smtputf8 <= 1);
@@ -55,11 +68,15 @@ rcpt(char const *arg, size_t len, int utf8)
 	struct addr a, a2;
 	enum smtpcmd_err e = smtpcmd_rcpt(arg, len, utf8, &a);
 
-	check(e <= SMTPCMD_ETOOMANY);
+	check(e <= SMTPCMD_EUTF8);
 	check(smtpcmd_rcpt(arg, len, utf8, &a2) == e);
+	/* refused for want of SMTPUTF8 only: taken with it */
+	if (e == SMTPCMD_EUTF8)
+		check(!utf8 && smtpcmd_rcpt(arg, len, 1, &a2) == SMTPCMD_OK);
 	if (e != SMTPCMD_OK)
 		return;
 	check(len >= 3 && !strncasecmp(arg, "TO:", 3));
+	check(bracketed(arg + 3, len - 3));
 	addr_sane(&a, utf8);
 	check(a.len > 0);	/* never the null path */
 	{

@@ -4,7 +4,8 @@
  * byte by byte: output, flags and consumed counts must be the same, the
  * output never longer than the input, and all of it as a plain reference
  * reading of RFC 5321 says (first CRLF.CRLF ends; leading dot removed;
- * CRLF -> LF; bare CR or LF flagged and nothing written after it). */
+ * CRLF -> LF; bare CR or LF flagged and nothing written after it), and
+ * the RFC 1870 size (CRLF two octets, no stuffing dots, no final .CRLF). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ same(struct run const *a, struct run const *b)
 	check(a->consumed == b->consumed);
 	check(a->d.err == b->d.err && a->d.done == b->d.done && a->d.bytes == b->d.bytes);
 	check(a->d.bytes == a->outlen);
+	check(a->d.size == b->d.size && a->d.size >= a->d.bytes);
 }
 
 static void
@@ -92,6 +94,15 @@ reference(char const *in, size_t n, struct run *r)
 		r->out[o++] = c;
 	}
 	r->outlen = r->d.bytes = o;
+	/* size: every byte before the end but a dot that starts a line; a
+	 * ".\r" that starts a line at the very end is not known yet */
+	r->d.size = body;
+	for (size_t j = 0; j < body; j++)
+		if (in[j] == '.' && (j == 0 || (j >= 2 && in[j - 2] == '\r' && in[j - 1] == '\n'))) {
+			r->d.size--;
+			if (!r->d.done && j + 2 == body && in[j + 1] == '\r')
+				r->d.size--;
+		}
 }
 
 int

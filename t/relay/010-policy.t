@@ -45,7 +45,7 @@ def main(t):
             ('far.example!someone@example.org', 550),	# bang path
             ('@example.org:someone@far.example', 554),	# source route
             ('"someone@far.example"@example.org', 550),	# quoted local part
-            ('someone@far.example.', 553),		# trailing dot: bad syntax
+            ('someone@far.example.', 501),		# trailing dot: bad syntax
     ]:
         code, text = rcpt(port, 'a@far.example', trick)
         t.is_(code, want, 'open-relay attempt <%s> refused with %d' % (trick, want))

@@ -58,9 +58,21 @@ def main(t):
     # MAIL
     expect(c, 'MAIL a@remote.example', 501, '5.5.4', 'MAIL without FROM:')
     expect(c, 'MAIL TO:<a@remote.example>', 501, '5.5.4', 'MAIL TO: instead of FROM:')
-    expect(c, 'MAIL FROM:<a@>', 553, '5.1.7', 'MAIL with a bad address (no domain)')
-    expect(c, 'MAIL FROM:<a b@remote.example>', 553, '5.1.7', 'MAIL with a bad address (space)')
-    expect(c, 'MAIL FROM:<a@remote.example', 553, '5.1.7', 'MAIL with an unclosed path')
+    # a syntax error is 501 (RFC 5321 4.2.3), the status code says what is wrong
+    expect(c, 'MAIL FROM:<a@>', 501, '5.1.7', 'MAIL with a bad address (no domain)')
+    expect(c, 'MAIL FROM:<a b@remote.example>', 501, '5.1.7', 'MAIL with a bad address (space)')
+    expect(c, 'MAIL FROM:<a@remote.example', 501, '5.5.4', 'MAIL with an unclosed path')
+    expect(c, 'MAIL FROM:<a@remote.example SIZE=10', 501, '5.5.4', 'MAIL with an unclosed path and SIZE=')
+    # RFC 5321 4.1.2: the path is in angle brackets (Postfix's strict_rfc821_envelopes)
+    expect(c, 'MAIL FROM:a@remote.example', 501, '5.5.4', 'MAIL without angle brackets')
+    expect(c, 'MAIL FROM: a@remote.example', 501, '5.5.4', 'MAIL without angle brackets, space after the colon')
+    expect(c, 'MAIL FROM:a@remote.example>', 501, '5.5.4', 'MAIL without its opening bracket')
+    expect(c, 'MAIL FROM:', 501, '5.5.4', 'MAIL FROM: without a path')
+    expect(c, 'MAIL FROM:<\u00e9@remote.example>', 553, '5.6.7', 'MAIL with a UTF-8 address, no SMTPUTF8 (RFC 6531)')
+    expect(c, 'MAIL FROM: <a@remote.example>', 250, '2.1.0', 'MAIL FROM: <a@b> (a space after the colon) is tolerated')
+    expect(c, 'RSET', 250, '2.0.0', 'RSET')
+    expect(c, 'MAIL FROM: <>', 250, '2.1.0', 'MAIL FROM: <> is tolerated')
+    expect(c, 'RSET', 250, '2.0.0', 'RSET')
     expect(c, 'MAIL FROM:<a@remote.example> FOO=bar', 555, '5.5.4', 'MAIL with an unknown parameter')
     expect(c, 'MAIL FROM:<a@remote.example> BODY=9BIT', 555, '5.5.4', 'MAIL with a bad BODY= value')
     expect(c, 'MAIL FROM:<a@remote.example> SIZE=52428801', 552, '5.3.4', 'MAIL SIZE= over the limit')
@@ -82,8 +94,13 @@ def main(t):
 
     # RCPT
     expect(c, 'RCPT alice@example.org', 501, '5.5.4', 'RCPT without TO:')
-    expect(c, 'RCPT TO:<alice@>', 553, '5.1.3', 'RCPT with a bad address')
-    expect(c, 'RCPT TO:<>', 553, '5.1.3', 'RCPT TO:<> (empty path)')
+    expect(c, 'RCPT TO:<alice@>', 501, '5.1.3', 'RCPT with a bad address')
+    expect(c, 'RCPT TO:<>', 501, '5.1.3', 'RCPT TO:<> (empty path)')
+    expect(c, 'RCPT TO:<alice@example.org', 501, '5.5.4', 'RCPT with an unclosed path')
+    expect(c, 'RCPT TO:alice@example.org', 501, '5.5.4', 'RCPT without angle brackets')
+    expect(c, 'RCPT TO:postmaster', 501, '5.5.4', 'RCPT TO:postmaster without angle brackets')
+    expect(c, 'RCPT TO:', 501, '5.5.4', 'RCPT TO: without a path')
+    expect(c, 'RCPT TO:<\u00e9@example.org>', 553, '5.6.7', 'RCPT with a UTF-8 address, no SMTPUTF8 (RFC 6531)')
     expect(c, 'RCPT TO:<alice@example.org> NOTIFY=NEVER', 555, '5.5.4', 'RCPT with a parameter')
     # the spec says 554 5.5.1; smtpd answers 503 5.5.1 "need RCPT" when
     # no RCPT was even tried (as Postfix does): both say "no recipients"
@@ -95,6 +112,7 @@ def main(t):
     expect(c, 'DATA', 554, '5.5.1', 'DATA with only refused recipients')
     expect(c, 'RCPT TO:<alice@example.org>', 250, '2.1.5', 'RCPT to a local user')
     expect(c, 'rcpt to:<ALICE@EXAMPLE.ORG>', 250, '2.1.5', 'lower-case rcpt to:, upper-case address')
+    expect(c, 'RCPT TO: <alice@example.org>', 250, '2.1.5', 'RCPT TO: <a@b> (a space after the colon) is tolerated')
     expect(c, 'DATA now', 501, '5.5.4', 'DATA with an argument')
     code, text = c.cmd('DATA')
     t.is_(code, 354, 'DATA: 354')

@@ -346,6 +346,59 @@ test_after_done(void)
 	tap_ok(used == 0 && outlen == 0 && !d.done, "an empty feed");
 }
 
+/* RFC 1870 size: the octets sent, CRLF as two, without the dots of
+ * dot-stuffing and the final .CRLF; the same whole or byte by byte. */
+static void
+test_size(void)
+{
+	static struct {
+		char const *in;
+		size_t size;
+	} const c[] = {
+		{ ".\r\n", 0 },
+		{ "abc\r\n.\r\n", 5 },
+		{ "a\r\nb\r\n.\r\n", 6 },
+		{ "..x\r\n.\r\n", 4 },		/* one stuffing dot */
+		{ "...\r\n.\r\n", 4 },
+		{ "x.\r\n.\r\n", 4 },		/* a dot inside a line counts */
+		{ "\r\n\r\n.\r\n", 4 },
+		{ "a\r\n.", 3 },			/* not yet known: not counted */
+		{ "a\r\n.\r", 3 },
+		{ "a\r\n.\rx", 5 },		/* bare CR after the dot: CR and x */
+		{ "a\nb", 3 },			/* bare LF: still counted */
+	};
+
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		struct smtpdata whole = SMTPDATA_ZERO, bytes = SMTPDATA_ZERO;
+		size_t n = strlen(c[i].in), outlen;
+		char out[64];
+
+		smtpdata_feed(&whole, c[i].in, n, out, &outlen);
+		for (size_t j = 0; j < n; j++)
+			smtpdata_feed(&bytes, c[i].in + j, 1, out, &outlen);
+		tap_ok(whole.size == c[i].size && bytes.size == c[i].size,
+		    label("size", c[i].in, n));
+		if (whole.size != c[i].size || bytes.size != c[i].size)
+			printf("# want %zu, got %zu whole and %zu byte by byte\n",
+			    c[i].size, whole.size, bytes.size);
+	}
+	{
+		/* 100 lines of 98 bytes + CRLF: 10000 octets, 9900 stored */
+		struct smtpdata d = SMTPDATA_ZERO;
+		char line[100], out[100];
+		size_t outlen;
+
+		memset(line, 'x', 98);
+		line[98] = '\r';
+		line[99] = '\n';
+		for (int i = 0; i < 100; i++)
+			smtpdata_feed(&d, line, sizeof line, out, &outlen);
+		smtpdata_feed(&d, ".\r\n", 3, out, &outlen);
+		tap_ok(d.done && d.size == 10000 && d.bytes == 9900,
+		    "size counts CRLF as two octets, bytes stores LF");
+	}
+}
+
 /* The output never outgrows its input, also over many feeds. */
 static void
 test_bytes(void)
@@ -456,6 +509,7 @@ main(void)
 {
 	test_cases();
 	test_after_done();
+	test_size();
 	test_bytes();
 	test_exhaustive();
 	test_random();
