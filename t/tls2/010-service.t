@@ -11,9 +11,10 @@
 #      chain from a test CA and a key encrypted with SSL_KEY_PASSWORD:
 #      decrypted once into var/run (0400), Python's ssl verifies the chain
 #      against the test CA, the password never reaches smtpd, and as root
-#      the TCP server is root, tlsd and smtpd run as the mail user.
+#      tcpserver and smtpd run as cmnet and the TLS engine as cmtls.
 # Both runs stop with SIGTERM and leave no process behind.
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -173,7 +174,12 @@ def first_start(t, top):
     cert = os.path.join(r.var, 'tls', 'tls_cert.pem')
     key = os.path.join(r.var, 'tls', 'tls_key.pem')
     t.ok(os.path.isfile(cert) and os.path.isfile(key), 'a self-signed certificate was made in var/tls')
-    t.is_(os.stat(key).st_mode & 0o777, 0o600, 'its key is mode 0600')
+    if os.getuid() == 0:
+        st = os.stat(key)
+        t.ok(st.st_mode & 0o777 == 0o400 and st.st_uid == pwd.getpwnam('cmtls').pw_uid,
+             'its key is mode 0400, owned by cmtls (the TLS engine alone)', (oct(st.st_mode), st.st_uid))
+    else:
+        t.is_(os.stat(key).st_mode & 0o777, 0o600, 'its key is mode 0600')
     t.like(r.output(), r'TLS certificate \S+/var/tls/tls_cert\.pem', 'run-local names the certificate')
 
     rc, out = s_client(['-starttls', 'smtp', '-connect', '127.0.0.1:%d' % r.port('SMTP_PORT'),
@@ -275,19 +281,13 @@ def haraka_layout(t, top):
     t.ok(smtpd and all(b'SSL_KEY_PASSWORD' not in e and b'KEYFILE' not in e for p, e in smtpd),
          'smtpd sees neither SSL_KEY_PASSWORD nor KEYFILE', [e for p, e in smtpd])
     if os.getuid() == 0:
-        import pwd
-        try:
-            mail = pwd.getpwnam('mail').pw_uid
-        except KeyError:
-            mail = None
-        if mail is not None:
-            t.ok(tcp and all(uid_of(p) == 0 for p in tcp), 'as root: tcpserver stays root (to let tlsd read the key)')
-            t.ok(tlsd and all(uid_of(p) == mail for p in tlsd), 'tlsd dropped to the mail user (TLS_UID)',
-                 [(p, uid_of(p)) for p in tlsd])
-            t.ok(smtpd and all(uid_of(p) == mail for p, e in smtpd), 'smtpd runs as the mail user',
-                 [(p, uid_of(p)) for p, e in smtpd])
-        else:
-            t.skip('no mail user', 3)
+        net, tls = pwd.getpwnam('cmnet').pw_uid, pwd.getpwnam('cmtls').pw_uid
+        t.ok(tcp and all(uid_of(p) == net for p in tcp), 'as root: tcpserver runs as cmnet (it dropped after binding)',
+             [(p, uid_of(p)) for p in tcp])
+        t.ok(tlsd and all(uid_of(p) == tls for p in tlsd), 'the TLS engine (tlsd -E) runs as cmtls',
+             [(p, uid_of(p)) for p in tlsd])
+        t.ok(smtpd and all(uid_of(p) == net for p, e in smtpd), 'smtpd runs as cmnet',
+             [(p, uid_of(p)) for p, e in smtpd])
     else:
         t.skip('not root', 3)
     tl.cmd('QUIT')
