@@ -80,6 +80,10 @@ def main(t):
     text = ''.join('%s %s 0\n' % (u.lower(), sha512(pw)) for u, pw in USERS)
     subprocess.run(['cdb', '-c', '-m', os.path.join(inst.etc, 'users.cdb')],
                    input=text.encode(), check=True)
+    # and its twin without the hashes, which the resolver reads
+    text = ''.join('%s x 0\n' % u.lower() for u, pw in USERS)
+    subprocess.run(['cdb', '-c', '-m', os.path.join(inst.etc, 'mailboxes.cdb')],
+                   input=text.encode(), check=True)
     inst.start_qmanager()
     for i, (user, pw) in enumerate(USERS):
         rc, maildir, err = login_maildir(inst, user, pw)
