@@ -94,31 +94,12 @@ if [ "$(id -u)" = 0 ] && [ -n "${CHAINMAIL_USER:-}" ]; then
 	CHAINMAIL_UID=$(id -u "$CHAINMAIL_USER") CHAINMAIL_GID=$(id -g "$CHAINMAIL_USER")
 fi
 
-# The programs a role reaches through doors (in one-uid mode, directly):
-# the queue, the checkpassword chain of each protocol, qmanager's
-# delivery programs.
+# qmanager's delivery programs: through the store's and the network's
+# doors in roles mode (chainmail_serve rewrites the listeners' chains)
 if [ -n "$CHAINMAIL_ROLES" ]; then
-	# the chain's last program, enqueue, becomes the queue's door
-	chainmail_c=
-	for chainmail_w in $SMTPD_CHAIN; do
-		[ -n "$chainmail_c" ] && chainmail_c="$chainmail_c "
-		chainmail_c=$chainmail_c$chainmail_w
-	done
-	case " $chainmail_c" in
-	*" enqueue") chainmail_c="${chainmail_c%enqueue}door $CHAINMAIL_DOORDIR/queue/queue" ;;
-	esac
-	SMTPD_CHAIN=$chainmail_c
-	unset chainmail_c chainmail_w
-	CHAINMAIL_SMTP_AUTH="door $CHAINMAIL_DOORDIR/auth/smtp"
-	CHAINMAIL_IMAP_LOGIN="door $CHAINMAIL_DOORDIR/auth/imap"
-	CHAINMAIL_POP3_LOGIN="door $CHAINMAIL_DOORDIR/auth/pop3"
 	: "${QMANAGER_DELIVER:=door $CHAINMAIL_DOORDIR/store/deliver}"
 	: "${QMANAGER_SEND:=door $CHAINMAIL_DOORDIR/send/send}"
 	export QMANAGER_DELIVER QMANAGER_SEND
-else
-	CHAINMAIL_SMTP_AUTH=authcheck
-	CHAINMAIL_IMAP_LOGIN="authcheck imapd-mbox"
-	CHAINMAIL_POP3_LOGIN="authcheck pop3d-mbox"
 fi
 
 # chainmail_as ROLE: the user of ROLE (net, tls, queue, auth, store,
@@ -176,6 +157,37 @@ chainmail_doord() {
 	chmod 0755 "$CHAINMAIL_DOORDIR" "$CHAINMAIL_DOORDIR/$chainmail_r" || exit 111
 	cd "$CHAINMAIL_DOORDIR/$chainmail_r" || exit 111
 	chainmail_drop "$chainmail_r" doord -c "${DOORD_CONCURRENCY:-1000}" "$@"
+}
+
+# chainmail_tls_key KEY RUNDIR: print the path of KEY as the TLS engine
+# will read it. One uid: KEY itself. Roles mode: a key of ours (under
+# CHAINMAIL_VAR or RUNDIR) is given to the TLS user, mode 0400, with its
+# directory; an operator's key the TLS user can read is used where it
+# is; any other is copied into RUNDIR for the TLS user alone. Exit 100
+# if the TLS user still cannot read it, 111 on a file system error.
+chainmail_tls_key() {
+	if [ -z "$CHAINMAIL_ROLES" ]; then
+		echo "$1"
+		return 0
+	fi
+	chainmail_u=$CHAINMAIL_TLSUSER
+	chainmail_k=$1
+	case $1 in
+	"$CHAINMAIL_VAR"/*|"$2"/*) ;;
+	*)
+		if ! s6-setuidgid "$chainmail_u" test -r "$1"; then
+			chainmail_k=$2/tls_key.pem
+			(umask 077 && mkdir -p "$2" && cp "$1" "$chainmail_k.tmp" &&
+			    mv -f "$chainmail_k.tmp" "$chainmail_k") || return 111
+		fi ;;
+	esac
+	case $chainmail_k in
+	"$CHAINMAIL_VAR"/*|"$2"/*)
+		chown "$chainmail_u:$(id -g "$chainmail_u")" "$chainmail_k" "${chainmail_k%/*}" &&
+		chmod 0400 "$chainmail_k" || return 111 ;;
+	esac
+	s6-setuidgid "$chainmail_u" test -r "$chainmail_k" || return 100
+	echo "$chainmail_k"
 }
 
 # chainmail_uids ROLE...: the uids of ROLEs, comma-separated (doord -u)
@@ -242,6 +254,27 @@ chainmail_serve() {
 		exit 100
 	fi
 	chainmail_secrets net
+	if [ -n "$CHAINMAIL_ROLES" ]; then
+		# a role reaches another through its door: the queue chain's
+		# last program (enqueue), the login chain of imapd and pop3d
+		# (authcheck and the mailbox half), smtpd's AUTH program
+		chainmail_a=
+		chainmail_n=$#
+		for chainmail_w in "$@"; do
+			case $chainmail_n:$chainmail_w in
+			1:enqueue) chainmail_w="door $CHAINMAIL_DOORDIR/queue/queue" ;;
+			2:authcheck) chainmail_w= ;;
+			1:imapd-mbox) chainmail_w="door $CHAINMAIL_DOORDIR/auth/imap" ;;
+			1:pop3d-mbox) chainmail_w="door $CHAINMAIL_DOORDIR/auth/pop3" ;;
+			esac
+			chainmail_a="$chainmail_a $chainmail_w"
+			chainmail_n=$((chainmail_n - 1))
+		done
+		# the words are program names and paths: no blanks in them
+		set -- $chainmail_a
+		[ "${SMTPD_AUTH:-}" = authcheck ] && SMTPD_AUTH="door $CHAINMAIL_DOORDIR/auth/smtp"
+		unset chainmail_a chainmail_n chainmail_w
+	fi
 	: "${SMTPD_MEMLIMIT:=134217728}"
 	chainmail_limit=
 	if [ "$SMTPD_MEMLIMIT" != 0 ] && [ -z "${CHAINMAIL_SAN:-}" ]; then

@@ -114,7 +114,8 @@ def main(t):
     p = r.run('init', HOST_LIST='example.org', MYNETWORKS='192.0.2.0/24', **env)
     t.is_(p.returncode, 0, 'mx: init succeeds') or t.diag(p.stderr)
     svcs = sorted(os.listdir(r.path('run/chainmail/service')))
-    want = sorted(['.s6-svscan', 'qmanager', 'smtpd', 'submission', 'smtps'] +
+    doors = ['door-auth', 'door-queue', 'door-send', 'door-store', 'door-tls']
+    want = sorted(['.s6-svscan', 'qmanager', 'smtpd', 'submission', 'smtps'] + doors +
                   [s for s in ('pop3d', 'pop3s', 'imapd', 'imaps')
                    if os.path.isdir(os.path.join(ROOT, 'service', s))])
     t.is_(svcs, want, 'mx: every service of service/ is in the tree')
@@ -195,8 +196,9 @@ def main(t):
                RELAYHOST_PASSWORD='relay pw', RETRY_MIN='1',
                RELAYHOST_AUTH_PLAINTEXT='1')  # the sink has no STARTTLS
     t.is_(p.returncode, 0, 'relay: init succeeds') or t.diag(p.stderr)
-    t.is_(sorted(os.listdir(r2.path('run/chainmail/service'))), ['.s6-svscan', 'qmanager', 'smtpd'],
-          'relay: only smtpd and qmanager run')
+    t.is_(sorted(os.listdir(r2.path('run/chainmail/service'))),
+          sorted(['.s6-svscan', 'qmanager', 'smtpd'] + doors),
+          'relay: only smtpd and qmanager run (and the doors between the roles)')
     r2.start()
     t.ok(wait_for(lambda: listening(port), slow(20)), 'relay: smtpd listens') or r2.dump_logs()
     rc, out = swaks('--server', '127.0.0.1:%d' % port, '--from', 'lorem@ipsum.example.com',

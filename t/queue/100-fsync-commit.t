@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qlib import Q, run, prog, envelope, slow, wait_for  # noqa: E402
+from qlib import Q, run, prog, envelope, slow, wait_for, test_user  # noqa: E402
 
 FSYNC = re.compile(r'fsync\((\d+)<([^>]*)>\)\s*=\s*(.*)$')
 
@@ -25,6 +25,10 @@ def traced(q, argv, stdin, stdout, fd1=None, fd3=None, env=None, inject=None):
     fsync fails with EIO. Returns (rc, stderr, [(path, result)])."""
     log = os.path.join(q.dir, 'strace.log')
     cmd = ['strace', '-f', '-y', '-qq', '-o', log, '-e', 'trace=fsync']
+    if test_user():
+        # as root: the programs run as the test user (they refuse root)
+        q.give()
+        cmd += ['-u', test_user().pw_name]
     if inject:
         cmd += ['-e', 'inject=fsync:error=EIO:when=%d' % inject]
     e = dict(q.env)
