@@ -228,7 +228,7 @@ def main(t):
                 'u, p = d.split(b"\\0")[:2]\n'
                 'sys.exit(0 if (u, p) == (b"%s", b"%s") else 1)\n' % (user, password))
     os.chmod(check, 0o755)
-    port = inst.start_smtpd(env={'SMTPD_AUTH': check}, name='smtpd-authline')
+    port = inst.start_smtpd(env={'SMTPD_AUTH': check, 'SMTPD_AUTH_PLAINTEXT': '1'}, name='smtpd-authline')
     ir = base64.b64encode(('%s\0%s\0%s' % (user, user, password)).encode())
     t.ok(len(ir) > 2000, 'the PLAIN response is %d octets, twice the command line limit' % len(ir))
     c = session(port)

@@ -31,7 +31,7 @@ class Engine:
                    SSLREADFD=str(self.rd_r), SSLWRITEFD=str(self.wr_w))
         env.pop('SSL_PROTOCOL', None)
         with open(self.errpath, 'wb') as err:
-            self.p = subprocess.Popen([bin_path('smtpd'), 'enqueue'], stdin=theirs, stdout=theirs,
+            self.p = subprocess.Popen(inst.as_user([bin_path('smtpd'), 'enqueue']), stdin=theirs, stdout=theirs,
                                       stderr=err, env=env,
                                       pass_fds=(ctl_theirs.fileno(), self.rd_r, self.wr_w))
         theirs.close()
