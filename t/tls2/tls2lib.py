@@ -101,7 +101,12 @@ def send(d, rcpts, domain='example.net', timeout=None, msg=MSG, **kw):
         f.write(msg)
     t0 = time.monotonic()
     with open(mpath, 'rb') as f:
-        r = subprocess.run([bin_path('smtp-send'), domain] + list(rcpts), stdin=f,
+        argv = [bin_path('smtp-send'), domain] + list(rcpts)
+        if os.getuid() == 0:
+            # smtp-send refuses root: the network user's stand-in
+            os.chmod(d, 0o755)
+            argv = ['s6-setuidgid', os.environ.get('CHAINMAIL_TEST_USER') or 'mail'] + argv
+        r = subprocess.run(argv, stdin=f,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            env=send_env(d, **kw), timeout=timeout or slow(90))
     return (r.returncode, r.stdout.decode('utf-8', 'replace'),
