@@ -192,6 +192,7 @@ chainmail_tls_key() {
 
 # chainmail_uids ROLE...: the uids of ROLEs, comma-separated (doord -u)
 chainmail_uids() {
+	[ -n "$CHAINMAIL_ROLES" ] || return 0
 	chainmail_l=
 	for chainmail_r in "$@"; do
 		chainmail_l=$chainmail_l${chainmail_l:+,}$(id -u "$(chainmail_as "$chainmail_r")")
