@@ -83,9 +83,18 @@ class Run:
         self.log = os.path.join(base, name + '.out')
         self.p = None
 
-    def start(self):
+    def start(self, user=None):
+        argv = ['sh', os.path.join(ROOT, 'package', 'run-local')]
+        if user:
+            # an ordinary user's make run: the whole instance is theirs
+            import pwd
+            pw = pwd.getpwnam(user)
+            for dirpath, dirs, files in os.walk(self.base):
+                for n in [dirpath] + [os.path.join(dirpath, f) for f in files]:
+                    os.lchown(n, pw.pw_uid, pw.pw_gid)
+            argv = ['setpriv', '--reuid=%d' % pw.pw_uid, '--regid=%d' % pw.pw_gid, '--clear-groups'] + argv
         with open(self.log, 'ab') as logf:
-            self.p = subprocess.Popen(['sh', os.path.join(ROOT, 'package', 'run-local')],
+            self.p = subprocess.Popen(argv,
                                       env=self.env, stdin=subprocess.DEVNULL, stdout=logf,
                                       stderr=logf, start_new_session=True)
 
@@ -121,10 +130,10 @@ class Run:
                 pass
 
 
-def one_run(t, name, base, stop, expect_user):
+def one_run(t, name, base, stop, expect_user, user=None):
     r = Run(t, base, name)
     try:
-        started = t.ok(r.start(), '%s: run-local serves SMTP on 127.0.0.1:%d' % (name, r.port), r.output())
+        started = t.ok(r.start(user), '%s: run-local serves SMTP on 127.0.0.1:%d' % (name, r.port), r.output())
         if not started:
             return
         out = subprocess.run(['swaks', '--server', '127.0.0.1:%d' % r.port, '--to', 'alice@example.org',
@@ -230,6 +239,16 @@ def main(t):
                      'and nothing was started', leftovers(r.base.encode()))
             finally:
                 r.kill_all()
+            # an ordinary user (nobody): everything as that one uid, as
+            # before roles; Ctrl-C
+            import pwd
+            nobody = pwd.getpwnam('nobody')
+            reach = subprocess.run(['setpriv', '--reuid=%d' % nobody.pw_uid, '--regid=%d' % nobody.pw_gid,
+                                    '--clear-groups', 'test', '-x', os.path.join(BIN, 'smtpd')])
+            if reach.returncode == 0:
+                one_run(t, 'sigint', os.path.join(top, 'c'), signal.SIGINT, nobody.pw_uid, user='nobody')
+            else:
+                t.skip('nobody cannot reach %s: no ordinary-user run' % BIN, 13)
         else:
             one_run(t, 'sigint', os.path.join(top, 'b'), signal.SIGINT, os.getuid())
     finally:
