@@ -294,7 +294,7 @@ user_find(struct expand *x, char const *key, size_t klen, size_t at)
 			return X_NONE;
 		return r < 0 ? X_TEMP : mailbox_user(x, key, klen, at, v, vlen);
 	}
-	r = sql_user(x->r->sql, key, &u);
+	r = sql_mailbox(x->r->sql, key, &u);
 	if (!r)
 		return X_NONE;
 	if (r == -1) {

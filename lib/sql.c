@@ -92,6 +92,9 @@ static struct {
 	[SQL_USER] = { "user.sql",
 	    "SELECT password, home, quota FROM users\n"
 	    "WHERE name = %n AND domain = %d ORDER BY id LIMIT 1\n" },
+	[SQL_MAILBOX] = { "mailbox.sql",
+	    "SELECT '', home, quota FROM users\n"
+	    "WHERE name = %n AND domain = %d ORDER BY id LIMIT 1\n" },
 	[SQL_FORWARDER] = { "forwarder.sql",
 	    "SELECT action, aliases FROM forwarder WHERE address = %u ORDER BY id\n" },
 	[SQL_DOMAIN] = { "domain.sql",
@@ -723,6 +726,7 @@ sql_quota_parse(char const *s, size_t len, unsigned long *mb)
 struct userrow {
 	struct users_entry *u;
 	int bad;
+	int nohash;	/* mailbox.sql: the first column is not a hash */
 };
 
 static int
@@ -731,9 +735,9 @@ user_row(void *arg, char const *const *col, size_t const *len, unsigned int ncol
 	struct userrow *r = arg;
 	struct users_entry *u = r->u;
 
-	if (ncol < 1 || !len[0] || len[0] > PASSWD_HASH_MAX) {
+	if (r->nohash || ncol < 1 || !len[0] || len[0] > PASSWD_HASH_MAX) {
 		/* no password at all: a mailbox without login */
-		if (ncol >= 1 && len[0] > PASSWD_HASH_MAX)
+		if (!r->nohash && ncol >= 1 && len[0] > PASSWD_HASH_MAX)
 			r->bad = 1;
 		memcpy(u->hash, "!", 2);
 	} else
@@ -749,12 +753,12 @@ user_row(void *arg, char const *const *col, size_t const *len, unsigned int ncol
 	return 1;	/* the first row */
 }
 
-int
-sql_user(struct sql *s, char const *addr, struct users_entry *u)
+static int
+user_query(struct sql *s, enum sql_query q, char const *addr, struct users_entry *u)
 {
 	char buf[ADDR_MAX + 2];
 	struct sql_args a;
-	struct userrow r = { .u = u, .bad = 0 };
+	struct userrow r = { .u = u, .bad = 0, .nohash = q == SQL_MAILBOX };
 	long n;
 
 	if (strlen(addr) >= sizeof buf) {
@@ -765,7 +769,7 @@ sql_user(struct sql *s, char const *addr, struct users_entry *u)
 	sql_args_addr(&a, addr, buf);
 	u->hash[0] = u->maildir[0] = 0;
 	u->quota_mb = 0;
-	n = sql_run(s, SQL_USER, &a, user_row, &r);
+	n = sql_run(s, q, &a, user_row, &r);
 	if (n < 0)
 		return -1;
 	if (!n)
@@ -775,6 +779,18 @@ sql_user(struct sql *s, char const *addr, struct users_entry *u)
 		return -2;
 	}
 	return 1;
+}
+
+int
+sql_user(struct sql *s, char const *addr, struct users_entry *u)
+{
+	return user_query(s, SQL_USER, addr, u);
+}
+
+int
+sql_mailbox(struct sql *s, char const *addr, struct users_entry *u)
+{
+	return user_query(s, SQL_MAILBOX, addr, u);
 }
 
 struct fwdrow {

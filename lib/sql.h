@@ -30,7 +30,8 @@
 
 /* The queries. Their names (files) and defaults are in lib/sql.c. */
 enum sql_query {
-	SQL_USER,		/* user.sql: password, home, quota */
+	SQL_USER,		/* user.sql: password, home, quota (authcheck) */
+	SQL_MAILBOX,		/* mailbox.sql: '', home, quota (the lookups) */
 	SQL_FORWARDER,		/* forwarder.sql: action, aliases */
 	SQL_DOMAIN,		/* domain.sql: any row = a local domain */
 	SQL_QUOTA_UPDATE,	/* quota-update.sql: add %b bytes, %m messages */
@@ -115,6 +116,12 @@ void sql_args_addr(struct sql_args *, char const *addr, char *buf);
  * under MAILROOT), 0 none, -1 temporary failure, -2 a bad row (errno
  * EINVAL: a password too long, a home that is not absolute). */
 int sql_user(struct sql *, char const *addr, struct users_entry *u);
+
+/* The same with mailbox.sql, for the lookups, which never need the
+ * hash: the first column is not read (u->hash is "!"), so that the
+ * account of the roles other than authentication need not be granted
+ * the password column (doc/sql.md). */
+int sql_mailbox(struct sql *, char const *addr, struct users_entry *u);
 
 /* The forwarder of addr (local@domain or @domain) as an aliases.cdb
  * value: "drop", or the targets separated by commas; rows of the same

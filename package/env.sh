@@ -116,17 +116,36 @@ chainmail_as() {
 	esac
 }
 
-# chainmail_secrets ROLE: drop the secrets ROLE has no use for. The SQL
-# password stays with the roles that look up users when SQL is
-# configured (MYSQL_HOST): see doc/service.md for that limit.
+# chainmail_secrets ROLE: drop the secrets ROLE has no use for. SQL
+# (MYSQL_HOST set): authentication keeps MYSQL_USER/MYSQL_PASS, the
+# account that reads password hashes; in roles mode the lookups of the
+# network, queue and store roles get MYSQL_LOOKUP_USER/MYSQL_LOOKUP_PASS
+# instead (an account without the password column, doc/sql.md), or, when
+# MYSQL_LOOKUP_USER is not set, the main account with a warning. One uid:
+# authcheck runs under the network role's listeners, so MYSQL_PASS stays.
 chainmail_secrets() {
 	[ "$1" = tls ] || unset SSL_KEY_PASSWORD
 	[ "$1" = send ] || unset RELAYHOST_PASSWORD
 	case $1 in
 	auth) ;;
-	net|queue|store) [ -n "${MYSQL_HOST:-}" ] || unset MYSQL_PASS ;;
+	net|queue|store)
+		if [ -z "${MYSQL_HOST:-}" ]; then
+			unset MYSQL_PASS
+		elif [ -n "$CHAINMAIL_ROLES" ] && [ -n "${MYSQL_LOOKUP_USER:-}" ]; then
+			MYSQL_USER=$MYSQL_LOOKUP_USER
+			export MYSQL_USER
+			if [ -n "${MYSQL_LOOKUP_PASS+1}" ]; then
+				MYSQL_PASS=$MYSQL_LOOKUP_PASS
+				export MYSQL_PASS
+			else
+				unset MYSQL_PASS
+			fi
+		elif [ -n "$CHAINMAIL_ROLES" ]; then
+			echo "chainmail: warning: MYSQL_LOOKUP_USER is not set: the SQL password (MYSQL_PASS) reaches the $1 role, not only authentication; set MYSQL_LOOKUP_USER and MYSQL_LOOKUP_PASS to an account without the password column (doc/sql.md, \"Two accounts\")" >&2
+		fi ;;
 	*) unset MYSQL_PASS ;;
 	esac
+	unset MYSQL_LOOKUP_PASS
 }
 
 # chainmail_drop ROLE CMD...: exec CMD as ROLE's user (or as we are),

@@ -127,16 +127,16 @@ def main(t):
           'sql: ... and stores nothing for it')
 
     # an operator's own query: the quota column is elsewhere, the home too
-    with open(os.path.join(inst2.etc, 'sql', 'user.sql'), 'w') as f:
-        f.write("-- our own layout\nSELECT password, CONCAT('%s/custom/', name), '0'\n"
+    with open(os.path.join(inst2.etc, 'sql', 'mailbox.sql'), 'w') as f:
+        f.write("-- our own layout\nSELECT '', CONCAT('%s/custom/', name), '0'\n"
                 "FROM users WHERE name = %%n AND domain = %%d AND '%%n' = '%%n'\n" % inst2.mail)
     send(port, ['bob@' + D], 'sql-custom')
     custom = os.path.join(inst2.mail, 'custom', 'bob', 'new')
     t.ok(wait_for(lambda: os.path.isdir(custom) and os.listdir(custom), slow(20)),
-         'sql: an edited user.sql is used (Maildir from the query)')
+         'sql: an edited mailbox.sql is used (Maildir from the query)')
 
     # qmanager keeps its connection: the database restarts under it
-    os.unlink(os.path.join(inst2.etc, 'sql', 'user.sql'))
+    os.unlink(os.path.join(inst2.etc, 'sql', 'mailbox.sql'))
     db.stop()
     db.start()
     send(port, ['carol@' + D], 'sql-restart')
