@@ -204,7 +204,10 @@ class Q:
             return
         for dirpath, dirs, names in os.walk(self.dir):
             for n in [dirpath] + [os.path.join(dirpath, x) for x in names]:
-                os.lchown(n, u.pw_uid, u.pw_gid)
+                try:
+                    os.lchown(n, u.pw_uid, u.pw_gid)
+                except FileNotFoundError:
+                    pass    # qmanager removed it meanwhile
 
     def tables(self, users, aliases, domains):
         cdb_make(os.path.join(self.etc, 'host_list.cdb'), {d: '' for d in domains})
