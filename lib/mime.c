@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "mime.h"
 
 /* ---------------------------------------------------------------- mbuf */
@@ -1138,22 +1139,6 @@ qp_decode(char const *s, size_t n, int header, struct mbuf *out)
 	}
 }
 
-static int
-b64v(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 static void
 b64_decode(char const *s, size_t n, struct mbuf *out)
 {
@@ -1161,7 +1146,7 @@ b64_decode(char const *s, size_t n, struct mbuf *out)
 	int nb = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int v = b64v(s[i]);
+		int v = base64_value((unsigned char)s[i], '/');
 		if (s[i] == '=')
 			break;
 		if (v < 0)
