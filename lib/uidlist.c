@@ -41,15 +41,21 @@ letterflag(char c)
 	return 0;
 }
 
+/* The letters of a file name's ":2," suffix ("" when it has none). */
+static char const *
+infoletters(char const *file)
+{
+	char const *p = strstr(file, ":2,");
+
+	return p ? p + 3 : "";
+}
+
 unsigned char
 md_flags(char const *file)
 {
-	char const *p = strstr(file, ":2,");
 	unsigned char f = 0;
 
-	if (!p)
-		return 0;
-	for (p += 3; *p; p++)
+	for (char const *p = infoletters(file); *p; p++)
 		f |= letterflag(*p);
 	return f;
 }
@@ -57,12 +63,9 @@ md_flags(char const *file)
 unsigned long
 md_keywords(char const *file)
 {
-	char const *p = strstr(file, ":2,");
 	unsigned long kw = 0;
 
-	if (!p)
-		return 0;
-	for (p += 3; *p; p++)
+	for (char const *p = infoletters(file); *p; p++)
 		if (*p >= 'a' && *p <= 'z')
 			kw |= 1UL << (*p - 'a');
 	return kw;
