@@ -4,8 +4,8 @@
 static char const alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int
-value(unsigned char c)
+int
+base64_value(unsigned char c, char c63)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -15,7 +15,7 @@ value(unsigned char c)
 		return c - '0' + 52;
 	if (c == '+')
 		return 62;
-	if (c == '/')
+	if (c == (unsigned char)c63)
 		return 63;
 	return -1;
 }
@@ -37,7 +37,7 @@ base64_decode(char *dst, size_t max, char const *s, size_t len)
 			}
 			if (pad)
 				return (size_t)-1;	/* data after '=' */
-			v[j] = value((unsigned char)s[i + j]);
+			v[j] = base64_value((unsigned char)s[i + j], '/');
 			if (v[j] < 0)
 				return (size_t)-1;
 		}

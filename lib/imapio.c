@@ -95,39 +95,8 @@ imapio_pending(struct imapio *io)
 	return poll(&p, 1, 0) > 0;
 }
 
-int
-imapio_flush(struct imapio *io)
-{
-	size_t done = 0;
-
-	if (io->err) {
-		io->outlen = 0;
-		return 0;
-	}
-	while (done < io->outlen) {
-		ssize_t w = write(io->wfd, io->out + done, io->outlen - done);
-		if (w > 0) {
-			done += (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			int r = waitfd(io->wfd, POLLOUT, (long long)io->timeout * 1000);
-			if (r > 0)
-				continue;
-			if (!r)
-				errno = ETIMEDOUT;
-		}
-		io->err = 1;
-		io->outlen = 0;
-		return 0;
-	}
-	io->outlen = 0;
-	return 1;
-}
-
-/* write s[0..n) straight to the fd (the buffer is empty) */
+/* write s[0..n) to the fd, waiting for it with the timeout; a failure
+ * sets err */
 static int
 direct(struct imapio *io, char const *s, size_t n)
 {
@@ -151,6 +120,15 @@ direct(struct imapio *io, char const *s, size_t n)
 		return 0;
 	}
 	return 1;
+}
+
+int
+imapio_flush(struct imapio *io)
+{
+	int ok = !io->err && direct(io, io->out, io->outlen);
+
+	io->outlen = 0;
+	return ok;
 }
 
 int

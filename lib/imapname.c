@@ -2,28 +2,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "imapname.h"
 
 int
 imapname_isinbox(char const *name, size_t len)
 {
 	return len == 5 && !strncasecmp(name, "INBOX", 5);
-}
-
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == ',')
-		return 63;
-	return -1;
 }
 
 int
@@ -48,7 +33,7 @@ imapname_mutf7_valid(char const *s, size_t len)
 				continue;
 			}
 			for (; j < len && s[j] != '-'; j++) {
-				int v = b64val((unsigned char)s[j]);
+				int v = base64_value((unsigned char)s[j], ',');
 				if (v < 0)
 					return 0;
 				bits = (bits << 6) | (unsigned long)v;

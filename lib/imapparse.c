@@ -151,6 +151,30 @@ endline(struct imap_parser *p)
 	return IMAP_PARSE_DONE;
 }
 
+/* The byte after an argument: a blank, the ')' that closes a list or
+ * the end of the line. IMAP_PARSE_MORE to go on, else what the line
+ * came to; why is the error for any other byte. */
+static int
+afterarg(struct imap_parser *p, unsigned char c, char const *why)
+{
+	if (c == ' ') {
+		p->state = PS_ARG;
+		return IMAP_PARSE_MORE;
+	}
+	if (c == ')' && p->depth) {
+		closelist(p);
+		p->state = PS_AFTER;
+		return IMAP_PARSE_MORE;
+	}
+	if (c == '\r') {
+		p->state = PS_CR;
+		return IMAP_PARSE_MORE;
+	}
+	if (c == '\n')
+		return endline(p);
+	return fail(p, c == ')' ? "Unexpected ')'" : why, 0);
+}
+
 static void
 endtag(struct imap_parser *p)
 {
@@ -363,24 +387,10 @@ imap_parser_feed(struct imap_parser *p, char const *in, size_t n, size_t *used)
 			r = fail(p, "Invalid character", 0);
 			goto out;
 		case PS_AFTER:
-			if (c == ' ') {
-				p->state = PS_ARG;
-				break;
-			}
-			if (c == ')' && p->depth) {
-				closelist(p);
-				break;
-			}
-			if (c == '\r') {
-				p->state = PS_CR;
-				break;
-			}
-			if (c == '\n') {
-				r = endline(p);
+			r = afterarg(p, c, "Missing space");
+			if (r != IMAP_PARSE_MORE)
 				goto out;
-			}
-			r = fail(p, c == ')' ? "Unexpected ')'" : "Missing space", 0);
-			goto out;
+			break;
 		case PS_ATOM:
 			if (p->brackets) {
 				if (c == '\r' || c == '\n' || isctl(c) || c >= 0x80) {
@@ -408,25 +418,10 @@ imap_parser_feed(struct imap_parser *p, char const *in, size_t n, size_t *used)
 				break;
 			}
 			endstring(p);
-			if (c == ' ') {
-				p->state = PS_ARG;
-				break;
-			}
-			if (c == ')' && p->depth) {
-				closelist(p);
-				p->state = PS_AFTER;
-				break;
-			}
-			if (c == '\r') {
-				p->state = PS_CR;
-				break;
-			}
-			if (c == '\n') {
-				r = endline(p);
+			r = afterarg(p, c, "Invalid character in an atom");
+			if (r != IMAP_PARSE_MORE)
 				goto out;
-			}
-			r = fail(p, c == ')' ? "Unexpected ')'" : "Invalid character in an atom", 0);
-			goto out;
+			break;
 		case PS_QUOTED:
 			if (c == '\\') {
 				p->state = PS_QESC;

@@ -1,10 +1,14 @@
-/* lib/mime.c: MIME structure of a message for IMAP (see mime.h). */
+/* lib/mime.c: MIME structure of a message for IMAP (see mime.h): the
+ * output buffer, header fields, Content-Type, the tree of parts and
+ * FETCH sections. ENVELOPE and BODYSTRUCTURE are in mimefetch.c, the
+ * transfer and header decodings in mimedecode.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "mime.h"
+#include "mimeint.h"
 
 /* ---------------------------------------------------------------- mbuf */
 
@@ -92,12 +96,6 @@ mbuf_nstring(struct mbuf *b, char const *s, size_t n)
 
 /* ---------------------------------------------------------------- headers */
 
-static int
-iswsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /* the end of the line starting at p (before its CRLF), or end */
 static char const *
 eol(char const *p, char const *end)
@@ -165,22 +163,14 @@ mime_field(char const *hdr, size_t hlen, char const *name, struct mbuf *out)
 
 /* ---------------------------------------------------------------- Content-Type */
 
-#define PARAMS_MAX 32
-
-struct params {
-	int n;
-	struct { size_t name, nlen, val, vlen; } v[PARAMS_MAX];
-	struct mbuf store;	/* unquoted values and names */
-};
-
 static int
 tspecial(char c)
 {
 	return strchr("()<>@,;:\\\"/[]?=", c) != 0;
 }
 
-static char const *
-skipcfws(char const *p, char const *end)
+char const *
+mime_skipcfws(char const *p, char const *end)
 {
 	int depth = 0;
 
@@ -211,7 +201,7 @@ token(char const *p, char const *end, char const **t, size_t *tlen)
 {
 	char const *s;
 
-	p = skipcfws(p, end);
+	p = mime_skipcfws(p, end);
 	s = p;
 	while (p < end && !tspecial(*p) && !iswsp(*p) && (unsigned char)*p > ' ')
 		p++;
@@ -220,10 +210,9 @@ token(char const *p, char const *end, char const **t, size_t *tlen)
 	return p;
 }
 
-/* "type/subtype; a=b; c=\"d\"": type and subtype (empty when absent), params */
-static void
-content_type(char const *v, size_t len, char const **type, size_t *tlen, char const **sub,
-    size_t *slen, struct params *pp)
+void
+mime_content_type(char const *v, size_t len, char const **type, size_t *tlen, char const **sub,
+    size_t *slen, struct mime_params *pp)
 {
 	char const *p, *end;
 
@@ -237,7 +226,7 @@ content_type(char const *v, size_t len, char const **type, size_t *tlen, char co
 		pp->store.len = 0;
 	}
 	p = token(p, end, type, tlen);
-	p = skipcfws(p, end);
+	p = mime_skipcfws(p, end);
 	if (p < end && *p == '/') {
 		p = token(p + 1, end, sub, slen);
 	} else if (pp) {
@@ -246,10 +235,10 @@ content_type(char const *v, size_t len, char const **type, size_t *tlen, char co
 	}
 	if (!pp)
 		return;
-	while (p < end && pp->n < PARAMS_MAX) {
+	while (p < end && pp->n < MIME_PARAMS_MAX) {
 		char const *n;
 		size_t nl;
-		p = skipcfws(p, end);
+		p = mime_skipcfws(p, end);
 		if (p >= end)
 			break;
 		if (*p != ';') {
@@ -257,10 +246,10 @@ content_type(char const *v, size_t len, char const **type, size_t *tlen, char co
 			continue;
 		}
 		p = token(p + 1, end, &n, &nl);
-		p = skipcfws(p, end);
+		p = mime_skipcfws(p, end);
 		if (!nl || p >= end || *p != '=')
 			continue;
-		p = skipcfws(p + 1, end);
+		p = mime_skipcfws(p + 1, end);
 		pp->v[pp->n].name = pp->store.len;
 		pp->v[pp->n].nlen = nl;
 		mbuf_put(&pp->store, n, nl);
@@ -287,23 +276,15 @@ content_type(char const *v, size_t len, char const **type, size_t *tlen, char co
 }
 
 static int
-param(struct params const *pp, char const *name, char const **v, size_t *vlen)
+param(struct mime_params const *pp, char const *name, char const **v, size_t *vlen)
 {
-	size_t nl = strlen(name);
-
 	for (int i = 0; i < pp->n; i++)
-		if (pp->v[i].nlen == nl && !strncasecmp(pp->store.s + pp->v[i].name, name, nl)) {
+		if (eqword(pp->store.s + pp->v[i].name, pp->v[i].nlen, name)) {
 			*v = pp->store.s + pp->v[i].val;
 			*vlen = pp->v[i].vlen;
 			return 1;
 		}
 	return 0;
-}
-
-static int
-eqword(char const *s, size_t len, char const *w)
-{
-	return strlen(w) == len && !strncasecmp(s, w, len);
 }
 
 /* ---------------------------------------------------------------- the tree */
@@ -356,6 +337,25 @@ split(char const *buf, size_t start, size_t end, size_t *hlen, size_t *body)
 
 static int parse_part(struct mime *, size_t, size_t, int, int, int, int);
 
+/* Parse [start, end) of the buffer as the part of multipart self that
+ * follows its child last (-1: the first). The new child, or -1 when the
+ * parts ran out. */
+static int
+addchild(struct mime *m, int self, int last, char const *start, char const *end, int depth,
+    int digest)
+{
+	int c = parse_part(m, (size_t)(start - m->buf), (size_t)(end - m->buf), self, depth + 1,
+	    digest, 0);
+
+	if (c < 0)
+		return -1;
+	if (last < 0)
+		m->p[self].child = c;
+	else
+		m->p[last].next = c;
+	return c;
+}
+
 static void
 parse_multipart(struct mime *m, int self, char const *bnd, size_t blen, int depth, int digest)
 {
@@ -384,17 +384,9 @@ parse_multipart(struct mime *m, int self, char const *bnd, size_t blen, int dept
 						pe -= 1;
 					if (pe < open)
 						pe = open;
-					{
-						int c = parse_part(m, (size_t)(open - m->buf),
-						    (size_t)(pe - m->buf), self, depth + 1, digest, 0);
-						if (c < 0)
-							return;
-						if (last < 0)
-							m->p[self].child = c;
-						else
-							m->p[last].next = c;
-						last = c;
-					}
+					last = addchild(m, self, last, open, pe, depth, digest);
+					if (last < 0)
+						return;
 				}
 				if (close)
 					return;
@@ -403,15 +395,8 @@ parse_multipart(struct mime *m, int self, char const *bnd, size_t blen, int dept
 		}
 		pos = nextline(le, e);
 	}
-	if (open && open <= e) {
-		int c = parse_part(m, (size_t)(open - m->buf), (size_t)(e - m->buf), self, depth + 1, digest, 0);
-		if (c < 0)
-			return;
-		if (last < 0)
-			m->p[self].child = c;
-		else
-			m->p[last].next = c;
-	}
+	if (open && open <= e)
+		addchild(m, self, last, open, e, depth, digest);
 }
 
 static int
@@ -419,7 +404,7 @@ parse_part(struct mime *m, size_t start, size_t end, int parent, int depth, int 
 {
 	struct mime_part *pt;
 	struct mbuf v = MBUF_ZERO;
-	struct params pp;
+	struct mime_params pp;
 	char const *t = 0, *st = 0;
 	size_t tl = 0, sl = 0;
 	int self;
@@ -439,7 +424,7 @@ parse_part(struct mime *m, size_t start, size_t end, int parent, int depth, int 
 	pt->lines = countlines(m->buf + pt->body, pt->bodylen);
 	memset(&pp, 0, sizeof pp);
 	if (mime_field(m->buf + pt->hdr, pt->hdrlen, "Content-Type", &v))
-		content_type(v.s, v.len, &t, &tl, &st, &sl, &pp);
+		mime_content_type(v.s, v.len, &t, &tl, &st, &sl, &pp);
 	if (tl && eqword(t, tl, "multipart")) {
 		char const *bnd;
 		size_t blen;
@@ -649,589 +634,4 @@ mime_section(struct mime const *m, char const *spec, size_t slen, size_t *off, s
 		return fields(m, cur, p + 14, (size_t)(end - p) - 14, 0, fout);
 	}
 	return 0;
-}
-
-/* ---------------------------------------------------------------- ENVELOPE */
-
-/* one address list, RFC 5322, leniently */
-static void
-addresses(char const *s, size_t n, struct mbuf *out)
-{
-	char const *p = s, *end = s + n;
-	int any = 0, ingroup = 0;
-	struct mbuf name = MBUF_ZERO, addr = MBUF_ZERO;
-
-	while (p < end) {
-		/* one item: up to ',' ';' or ':' outside quotes, comments, <> */
-		char const *item = p;
-		int depth = 0, quote = 0, angle = 0;
-		char const *lt = 0, *gt = 0;
-		char const *cmt = 0, *cmte = 0;
-		char stop = 0;
-		for (; p < end; p++) {
-			char c = *p;
-			if (quote) {
-				if (c == '\\' && p + 1 < end)
-					p++;
-				else if (c == '"')
-					quote = 0;
-				continue;
-			}
-			if (depth) {
-				if (c == '\\' && p + 1 < end)
-					p++;
-				else if (c == '(')
-					depth++;
-				else if (c == ')' && !--depth)
-					cmte = p;
-				continue;
-			}
-			if (c == '"')
-				quote = 1;
-			else if (c == '(') {
-				depth = 1;
-				if (!cmt)
-					cmt = p + 1;
-			} else if (c == '<') {
-				angle = 1;
-				lt = p;
-			} else if (c == '>' && angle) {
-				angle = 0;
-				gt = p;
-			} else if (!angle && (c == ',' || c == ';' || c == ':')) {
-				stop = c;
-				break;
-			}
-		}
-		if (stop == ':') {
-			/* a group: its name, members until ';' */
-			name.len = 0;
-			for (char const *q = item; q < p; q++)
-				if (*q != '"' && *q != '\r' && *q != '\n')
-					mbuf_put(&name, q, 1);
-			while (name.len && iswsp(name.s[name.len - 1]))
-				name.len--;
-			{
-				size_t a = 0;
-				while (a < name.len && iswsp(name.s[a]))
-					a++;
-				if (!any)
-					mbuf_put(out, "(", 1);
-				any = 1;
-				mbuf_puts(out, "(NIL NIL ");
-				mbuf_string(out, name.s ? name.s + a : "", name.len - a);
-				mbuf_puts(out, " NIL)");
-			}
-			ingroup = 1;
-			p++;
-			continue;
-		}
-		/* a mailbox: [phrase] <addr> | addr [(comment)] */
-		name.len = 0;
-		addr.len = 0;
-		if (lt && gt) {
-			for (char const *q = item; q < lt; q++) {
-				if (*q == '"' || *q == '\r' || *q == '\n')
-					continue;
-				if (*q == '\\' && q + 1 < lt)
-					q++;
-				mbuf_put(&name, q, 1);
-			}
-			for (char const *q = lt + 1; q < gt; q++)
-				if (!iswsp(*q) && *q != '\r' && *q != '\n')
-					mbuf_put(&addr, q, 1);
-		} else {
-			int d = 0;
-			for (char const *q = item; q < p; q++) {
-				if (*q == '(')
-					d++;
-				else if (*q == ')' && d)
-					d--;
-				else if (!d && !iswsp(*q) && *q != '\r' && *q != '\n' && *q != '"')
-					mbuf_put(&addr, q, 1);
-			}
-			if (cmt && cmte && cmte > cmt)
-				mbuf_put(&name, cmt, (size_t)(cmte - cmt));
-		}
-		/* trim and squeeze the name */
-		{
-			size_t a = 0, z = name.len;
-			while (a < z && iswsp(name.s[a]))
-				a++;
-			while (z > a && iswsp(name.s[z - 1]))
-				z--;
-			if (addr.len) {
-				char const *at = 0, *route = 0, *as = addr.s;
-				size_t al = addr.len;
-				/* a source route "@a,@b:" goes to adl */
-				if (as[0] == '@') {
-					route = memchr(as, ':', al);
-					if (route) {
-						size_t rl = (size_t)(route - as);
-						al -= rl + 1;
-						as = route + 1;
-						route = addr.s;
-						(void)rl;
-					}
-				}
-				for (size_t i = al; i-- > 0;)
-					if (as[i] == '@') {
-						at = as + i;
-						break;
-					}
-				if (!any)
-					mbuf_put(out, "(", 1);
-				any = 1;
-				mbuf_put(out, "(", 1);
-				if (z > a)
-					mbuf_string(out, name.s ? name.s + a : "", z - a);
-				else
-					mbuf_puts(out, "NIL");
-				mbuf_put(out, " ", 1);
-				if (route)
-					mbuf_string(out, addr.s, (size_t)(as - 1 - addr.s));
-				else
-					mbuf_puts(out, "NIL");
-				mbuf_put(out, " ", 1);
-				if (at) {
-					mbuf_string(out, as, (size_t)(at - as));
-					mbuf_put(out, " ", 1);
-					mbuf_string(out, at + 1, al - (size_t)(at + 1 - as));
-				} else {
-					mbuf_string(out, as, al);
-					mbuf_puts(out, " \"\"");
-				}
-				mbuf_put(out, ")", 1);
-			}
-		}
-		if (stop == ';' && ingroup) {
-			if (!any)
-				mbuf_put(out, "(", 1);
-			any = 1;
-			mbuf_puts(out, "(NIL NIL NIL NIL)");
-			ingroup = 0;
-		}
-		if (p < end)
-			p++;
-	}
-	if (ingroup)
-		mbuf_puts(out, "(NIL NIL NIL NIL)");
-	if (any)
-		mbuf_put(out, ")", 1);
-	else
-		mbuf_puts(out, "NIL");
-	mbuf_free(&name);
-	mbuf_free(&addr);
-}
-
-static void
-env_string(struct mime const *m, int i, char const *field, struct mbuf *v, struct mbuf *out)
-{
-	if (mime_field(m->buf + m->p[i].hdr, m->p[i].hdrlen, field, v))
-		mbuf_string(out, v->s ? v->s : "", v->len);
-	else
-		mbuf_puts(out, "NIL");
-}
-
-static void
-env_addr(struct mime const *m, int i, char const *field, char const *fallback, struct mbuf *v,
-    struct mbuf *out)
-{
-	if ((mime_field(m->buf + m->p[i].hdr, m->p[i].hdrlen, field, v) && v->len) ||
-	    (fallback && mime_field(m->buf + m->p[i].hdr, m->p[i].hdrlen, fallback, v) && v->len))
-		addresses(v->s, v->len, out);
-	else
-		mbuf_puts(out, "NIL");
-}
-
-void
-mime_envelope(struct mime const *m, int i, struct mbuf *out)
-{
-	struct mbuf v = MBUF_ZERO;
-
-	mbuf_put(out, "(", 1);
-	env_string(m, i, "Date", &v, out);
-	mbuf_put(out, " ", 1);
-	env_string(m, i, "Subject", &v, out);
-	mbuf_put(out, " ", 1);
-	env_addr(m, i, "From", 0, &v, out);
-	mbuf_put(out, " ", 1);
-	env_addr(m, i, "Sender", "From", &v, out);
-	mbuf_put(out, " ", 1);
-	env_addr(m, i, "Reply-To", "From", &v, out);
-	mbuf_put(out, " ", 1);
-	env_addr(m, i, "To", 0, &v, out);
-	mbuf_put(out, " ", 1);
-	env_addr(m, i, "Cc", 0, &v, out);
-	mbuf_put(out, " ", 1);
-	env_addr(m, i, "Bcc", 0, &v, out);
-	mbuf_put(out, " ", 1);
-	env_string(m, i, "In-Reply-To", &v, out);
-	mbuf_put(out, " ", 1);
-	env_string(m, i, "Message-ID", &v, out);
-	mbuf_put(out, ")", 1);
-	mbuf_free(&v);
-}
-
-/* ---------------------------------------------------------------- BODYSTRUCTURE */
-
-static void
-out_params(struct params const *pp, struct mbuf *out, int skipboundary)
-{
-	int any = 0;
-
-	for (int k = 0; k < pp->n; k++) {
-		if (skipboundary < 0)
-			break;
-		mbuf_put(out, any ? " " : "(", 1);
-		any = 1;
-		mbuf_string(out, pp->store.s + pp->v[k].name, pp->v[k].nlen);
-		mbuf_put(out, " ", 1);
-		mbuf_string(out, pp->store.s + pp->v[k].val, pp->v[k].vlen);
-	}
-	mbuf_puts(out, any ? ")" : "NIL");
-}
-
-/* disposition, language, location (the extension data after md5) */
-static void
-out_ext(struct mime const *m, int i, struct mbuf *v, struct mbuf *out)
-{
-	char const *h = m->buf + m->p[i].hdr;
-	size_t hl = m->p[i].hdrlen;
-
-	mbuf_put(out, " ", 1);
-	if (mime_field(h, hl, "Content-Disposition", v) && v->len) {
-		struct params pp;
-		char const *t, *st;
-		size_t tl, sl;
-		memset(&pp, 0, sizeof pp);
-		/* "attachment; filename=x": a type without a subtype; the
-		 * parameters are read as those of a fake "x/y" type */
-		struct mbuf tmp = MBUF_ZERO;
-		char const *semi;
-		content_type(v->s, v->len, &t, &tl, &st, &sl, 0);
-		mbuf_puts(&tmp, "x/y");
-		semi = memchr(v->s, ';', v->len);
-		if (semi)
-			mbuf_put(&tmp, semi, v->len - (size_t)(semi - v->s));
-		{
-			char const *xt, *xs;
-			size_t xtl, xsl;
-			content_type(tmp.s, tmp.len, &xt, &xtl, &xs, &xsl, &pp);
-		}
-		mbuf_free(&tmp);
-		mbuf_put(out, "(", 1);
-		mbuf_string(out, t, tl);
-		mbuf_put(out, " ", 1);
-		out_params(&pp, out, 0);
-		mbuf_put(out, ")", 1);
-		mbuf_free(&pp.store);
-	} else
-		mbuf_puts(out, "NIL");
-	mbuf_put(out, " ", 1);
-	if (mime_field(h, hl, "Content-Language", v) && v->len) {
-		/* "en, de" -> ("en" "de") */
-		char const *p = v->s, *e = v->s + v->len;
-		int n = 0;
-		struct mbuf list = MBUF_ZERO;
-		while (p < e) {
-			char const *t;
-			size_t tl;
-			p = skipcfws(p, e);
-			t = p;
-			while (p < e && *p != ',' && !iswsp(*p))
-				p++;
-			tl = (size_t)(p - t);
-			if (tl) {
-				if (n)
-					mbuf_put(&list, " ", 1);
-				mbuf_string(&list, t, tl);
-				n++;
-			}
-			if (p < e)
-				p++;
-		}
-		if (n == 1)
-			mbuf_put(out, list.s, list.len);
-		else if (n) {
-			mbuf_put(out, "(", 1);
-			mbuf_put(out, list.s, list.len);
-			mbuf_put(out, ")", 1);
-		} else
-			mbuf_puts(out, "NIL");
-		mbuf_free(&list);
-	} else
-		mbuf_puts(out, "NIL");
-	mbuf_put(out, " ", 1);
-	if (mime_field(h, hl, "Content-Location", v) && v->len)
-		mbuf_string(out, v->s, v->len);
-	else
-		mbuf_puts(out, "NIL");
-}
-
-static void
-structure(struct mime const *m, int i, int ext, int depth, struct mbuf *out)
-{
-	struct mime_part const *pt = &m->p[i];
-	char const *h = m->buf + pt->hdr;
-	size_t hl = pt->hdrlen;
-	struct mbuf v = MBUF_ZERO, ct = MBUF_ZERO;
-	struct params pp;
-	char const *t = 0, *st = 0;
-	size_t tl = 0, sl = 0;
-	char num[64];
-
-	memset(&pp, 0, sizeof pp);
-	/* ct keeps the Content-Type: t and st point into it */
-	if (mime_field(h, hl, "Content-Type", &ct))
-		content_type(ct.s, ct.len, &t, &tl, &st, &sl, &pp);
-	if (pt->multipart && pt->child >= 0 && depth < MIME_DEPTH_MAX) {
-		mbuf_put(out, "(", 1);
-		for (int c = pt->child; c >= 0; c = m->p[c].next)
-			structure(m, c, ext, depth + 1, out);
-		mbuf_put(out, " ", 1);
-		mbuf_string(out, st, sl);
-		if (ext) {
-			mbuf_put(out, " ", 1);
-			out_params(&pp, out, 0);
-			out_ext(m, i, &v, out);
-		}
-		mbuf_put(out, ")", 1);
-		goto done;
-	}
-	if (pt->multipart) {
-		/* a multipart without parts: shown as an empty text part */
-		tl = 0;
-	}
-	mbuf_put(out, "(", 1);
-	if (!tl) {
-		if (pt->defmsg) {
-			mbuf_puts(out, "\"message\" \"rfc822\" NIL");
-		} else {
-			mbuf_puts(out, "\"text\" \"plain\" (\"charset\" \"us-ascii\")");
-		}
-	} else {
-		mbuf_string(out, t, tl);
-		mbuf_put(out, " ", 1);
-		mbuf_string(out, st, sl);
-		mbuf_put(out, " ", 1);
-		out_params(&pp, out, 0);
-	}
-	mbuf_put(out, " ", 1);
-	if (mime_field(h, hl, "Content-ID", &v))
-		mbuf_string(out, v.s ? v.s : "", v.len);
-	else
-		mbuf_puts(out, "NIL");
-	mbuf_put(out, " ", 1);
-	if (mime_field(h, hl, "Content-Description", &v))
-		mbuf_string(out, v.s ? v.s : "", v.len);
-	else
-		mbuf_puts(out, "NIL");
-	mbuf_put(out, " ", 1);
-	if (mime_field(h, hl, "Content-Transfer-Encoding", &v) && v.len)
-		mbuf_string(out, v.s, v.len);
-	else
-		mbuf_puts(out, "\"7bit\"");
-	snprintf(num, sizeof num, " %zu", pt->bodylen);
-	mbuf_puts(out, num);
-	if (pt->message && pt->child >= 0 && depth < MIME_DEPTH_MAX) {
-		mbuf_put(out, " ", 1);
-		mime_envelope(m, pt->child, out);
-		mbuf_put(out, " ", 1);
-		structure(m, pt->child, ext, depth + 1, out);
-		snprintf(num, sizeof num, " %zu", pt->lines);
-		mbuf_puts(out, num);
-	} else if (!tl || eqword(t, tl, "text")) {
-		snprintf(num, sizeof num, " %zu", pt->lines);
-		mbuf_puts(out, num);
-	}
-	if (ext) {
-		mbuf_put(out, " ", 1);
-		if (mime_field(h, hl, "Content-MD5", &v) && v.len)
-			mbuf_string(out, v.s, v.len);
-		else
-			mbuf_puts(out, "NIL");
-		out_ext(m, i, &v, out);
-	}
-	mbuf_put(out, ")", 1);
-done:
-	mbuf_free(&v);
-	mbuf_free(&ct);
-	mbuf_free(&pp.store);
-}
-
-void
-mime_bodystructure(struct mime const *m, int i, int ext, struct mbuf *out)
-{
-	structure(m, i, ext, 0, out);
-}
-
-/* ---------------------------------------------------------------- search helpers */
-
-int
-mime_contains(char const *hay, size_t hlen, char const *needle, size_t nlen)
-{
-	if (!nlen)
-		return 1;
-	if (nlen > hlen)
-		return 0;
-	for (size_t i = 0; i + nlen <= hlen; i++) {
-		char const *q = memchr(hay + i, needle[0], hlen - nlen + 1 - i);
-		char const *q2;
-		size_t k;
-		unsigned char c0 = (unsigned char)needle[0];
-		/* case-blind: look for both cases of the first byte */
-		if (c0 >= 'a' && c0 <= 'z')
-			q2 = memchr(hay + i, c0 - 32, hlen - nlen + 1 - i);
-		else if (c0 >= 'A' && c0 <= 'Z')
-			q2 = memchr(hay + i, c0 + 32, hlen - nlen + 1 - i);
-		else
-			q2 = 0;
-		if (!q || (q2 && q2 < q))
-			q = q2;
-		if (!q)
-			return 0;
-		i = (size_t)(q - hay);
-		for (k = 1; k < nlen; k++) {
-			unsigned char a = (unsigned char)hay[i + k], b = (unsigned char)needle[k];
-			if (a >= 'A' && a <= 'Z')
-				a += 32;
-			if (b >= 'A' && b <= 'Z')
-				b += 32;
-			if (a != b)
-				break;
-		}
-		if (k == nlen)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static void
-qp_decode(char const *s, size_t n, int header, struct mbuf *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '=' && i + 2 < n + 0 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			char c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			mbuf_put(out, &c, 1);
-			i += 2;
-		} else if (s[i] == '=' && i + 1 < n && (s[i + 1] == '\r' || s[i + 1] == '\n')) {
-			i++;
-			if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
-				i++;
-		} else if (header && s[i] == '_') {
-			mbuf_put(out, " ", 1);
-		} else
-			mbuf_put(out, s + i, 1);
-	}
-}
-
-static int
-b64v(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static void
-b64_decode(char const *s, size_t n, struct mbuf *out)
-{
-	unsigned long bits = 0;
-	int nb = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int v = b64v(s[i]);
-		if (s[i] == '=')
-			break;
-		if (v < 0)
-			continue;
-		bits = (bits << 6) | (unsigned long)v;
-		nb += 6;
-		if (nb >= 8) {
-			char c = (char)((bits >> (nb - 8)) & 0xff);
-			nb -= 8;
-			mbuf_put(out, &c, 1);
-		}
-	}
-}
-
-void
-mime_decode_body(struct mime const *m, int i, struct mbuf *out)
-{
-	struct mbuf v = MBUF_ZERO;
-	char const *b = m->buf + m->p[i].body;
-	size_t n = m->p[i].bodylen;
-
-	out->len = 0;
-	if (mime_field(m->buf + m->p[i].hdr, m->p[i].hdrlen, "Content-Transfer-Encoding", &v)) {
-		if (eqword(v.s, v.len, "base64"))
-			b64_decode(b, n, out);
-		else if (eqword(v.s, v.len, "quoted-printable"))
-			qp_decode(b, n, 0, out);
-		else
-			mbuf_put(out, b, n);
-	} else
-		mbuf_put(out, b, n);
-	mbuf_free(&v);
-}
-
-void
-mime_decode_header(char const *s, size_t len, struct mbuf *out)
-{
-	size_t i = 0;
-	int lastword = 0;
-
-	out->len = 0;
-	while (i < len) {
-		/* =?charset?E?text?= */
-		if (i + 1 < len && s[i] == '=' && s[i + 1] == '?') {
-			char const *q1 = memchr(s + i + 2, '?', len - i - 2), *q2, *end;
-			if (q1 && q1 + 2 < s + len && q1[2] == '?') {
-				char enc = q1[1];
-				q2 = q1 + 3;
-				end = q2;
-				while (end + 1 < s + len && !(end[0] == '?' && end[1] == '='))
-					end++;
-				if (end + 1 < s + len && (enc == 'B' || enc == 'b' || enc == 'Q' || enc == 'q')) {
-					/* blanks between two encoded words are dropped */
-					if (lastword) {
-						while (out->len && iswsp(out->s[out->len - 1]))
-							out->len--;
-					}
-					if (enc == 'B' || enc == 'b')
-						b64_decode(q2, (size_t)(end - q2), out);
-					else
-						qp_decode(q2, (size_t)(end - q2), 1, out);
-					i = (size_t)(end + 2 - s);
-					lastword = 1;
-					continue;
-				}
-			}
-		}
-		if (!iswsp(s[i]))
-			lastword = 0;
-		mbuf_put(out, s + i, 1);
-		i++;
-	}
 }

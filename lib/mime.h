@@ -2,7 +2,10 @@
  * held in memory with CRLF line ends, for IMAP FETCH: the tree of
  * parts, section numbers (RFC 3501 6.4.5), ENVELOPE, BODY and
  * BODYSTRUCTURE. Every offset points into the caller's buffer. Never
- * exits or logs; allocates only the output buffer it is given. */
+ * exits or logs; allocates only the output buffer it is given.
+ * The code: lib/mime.c (tree, sections), lib/mimefetch.c (ENVELOPE,
+ * BODYSTRUCTURE), lib/mimedecode.c (decodings); lib/mimeint.h what they
+ * share. */
 #ifndef CHAINMAIL_MIME_H
 #define CHAINMAIL_MIME_H
 

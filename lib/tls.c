@@ -347,8 +347,10 @@ sys:
 	return TLS_ESYS;
 }
 
-int
-tls_chain_load(struct tls_chain *c, char const *path)
+/* Read path and parse it as a chain (c) or a key (k); the file's bytes
+ * are wiped before they are freed (a key is secret). */
+static int
+load(char const *path, struct tls_chain *c, struct tls_key *k)
 {
 	char *buf;
 	size_t len;
@@ -356,24 +358,22 @@ tls_chain_load(struct tls_chain *c, char const *path)
 
 	if (rc != TLS_OK)
 		return rc;
-	rc = tls_chain_parse(c, buf, len);
+	rc = c ? tls_chain_parse(c, buf, len) : tls_key_parse(k, buf, len);
+	explicit_bzero(buf, len);
 	free(buf);
 	return rc;
 }
 
 int
+tls_chain_load(struct tls_chain *c, char const *path)
+{
+	return load(path, c, 0);
+}
+
+int
 tls_key_load(struct tls_key *k, char const *path)
 {
-	char *buf;
-	size_t len;
-	int rc = readfile(path, &buf, &len);
-
-	if (rc != TLS_OK)
-		return rc;
-	rc = tls_key_parse(k, buf, len);
-	explicit_bzero(buf, len);
-	free(buf);
-	return rc;
+	return load(path, 0, k);
 }
 
 /* Does the key belong to the certificate? */

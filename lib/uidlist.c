@@ -1,280 +1,18 @@
-/* lib/uidlist.c: UIDs of a Maildir folder and the scan of its files
- * (see uidlist.h). */
-#include <dirent.h>
+/* lib/uidlist.c: the UID list of a Maildir folder (see uidlist.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "mdfile.h"
 #include "uidlist.h"
 
 #define UIDLIST_MAXBYTES (256UL << 20)	/* a list larger than this is damaged */
-
-/* ---------------------------------------------------------------- names */
-
-size_t
-md_uniquelen(char const *file)
-{
-	size_t n = 0;
-
-	while (file[n] && file[n] != ',' && file[n] != ':')
-		n++;
-	return n;
-}
-
-static unsigned char
-letterflag(char c)
-{
-	switch (c) {
-	case 'S': return MF_SEEN;
-	case 'R': return MF_ANSWERED;
-	case 'F': return MF_FLAGGED;
-	case 'T': return MF_DELETED;
-	case 'D': return MF_DRAFT;
-	}
-	return 0;
-}
-
-unsigned char
-md_flags(char const *file)
-{
-	char const *p = strstr(file, ":2,");
-	unsigned char f = 0;
-
-	if (!p)
-		return 0;
-	for (p += 3; *p; p++)
-		f |= letterflag(*p);
-	return f;
-}
-
-unsigned long
-md_keywords(char const *file)
-{
-	char const *p = strstr(file, ":2,");
-	unsigned long kw = 0;
-
-	if (!p)
-		return 0;
-	for (p += 3; *p; p++)
-		if (*p >= 'a' && *p <= 'z')
-			kw |= 1UL << (*p - 'a');
-	return kw;
-}
-
-int
-md_setflags(char *dst, size_t max, char const *file, unsigned char flags)
-{
-	return md_setflagskw(dst, max, file, flags, md_keywords(file));
-}
-
-int
-md_setflagskw(char *dst, size_t max, char const *file, unsigned char flags, unsigned long kw)
-{
-	char const *colon = strchr(file, ':');
-	size_t blen = colon ? (size_t)(colon - file) : strlen(file), n;
-	char letters[64];
-	size_t nl = 0;
-	unsigned int c;
-
-	/* the letters kept (sorted as ASCII), ours among them */
-	for (c = 0x21; c < 0x7f; c++) {
-		int has;
-		if (letterflag((char)c))
-			has = (flags & letterflag((char)c)) != 0;
-		else if (c >= 'a' && c <= 'z')
-			has = (kw >> (c - 'a')) & 1;
-		else
-			has = colon && !strncmp(colon, ":2,", 3) && strchr(colon + 3, (int)c);
-		if (has) {
-			if (nl + 1 >= sizeof letters)
-				return 0;
-			letters[nl++] = (char)c;
-		}
-	}
-	n = blen + 3 + nl;
-	if (n + 1 > max)
-		return 0;
-	memmove(dst, file, blen);
-	memcpy(dst + blen, ":2,", 3);
-	memcpy(dst + blen + 3, letters, nl);
-	dst[n] = 0;
-	return 1;
-}
-
-/* ---------------------------------------------------------------- scan */
-
-static int
-pool_add(char **pool, size_t *plen, size_t *pcap, char const *s, size_t n, size_t *off)
-{
-	if (n + 1 > *pcap - *plen) {
-		size_t cap = *pcap ? *pcap : 4096;
-		char *p;
-		while (n + 1 > cap - *plen) {
-			if (cap > ((size_t)-1) / 2)
-				return errno = ENOMEM, 0;
-			cap *= 2;
-		}
-		p = realloc(*pool, cap);
-		if (!p)
-			return 0;
-		*pool = p;
-		*pcap = cap;
-	}
-	memcpy(*pool + *plen, s, n);
-	(*pool)[*plen + n] = 0;
-	*off = *plen;
-	*plen += n + 1;
-	return 1;
-}
-
-static int
-grow(void **a, size_t *cap, size_t n, size_t size)
-{
-	size_t c;
-	void *p;
-
-	if (n < *cap)
-		return 1;
-	c = *cap ? *cap * 2 : 256;
-	if (c > ((size_t)-1) / size)
-		return errno = ENOMEM, 0;
-	p = realloc(*a, c * size);
-	if (!p)
-		return 0;
-	*a = p;
-	*cap = c;
-	return 1;
-}
-
-static int
-readsub(struct mdscan *s, char const *dir, char const *sub)
-{
-	char path[PATH_MAX];
-	struct dirent *d;
-	DIR *dh;
-
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, sub) >= sizeof path)
-		return errno = ENAMETOOLONG, 0;
-	dh = opendir(path);
-	if (!dh)
-		return errno == ENOENT;
-	while ((errno = 0, d = readdir(dh))) {
-		char name[NAME_MAX + 8];
-		size_t len = strlen(d->d_name);
-		struct mdent *e;
-		if (d->d_name[0] == '.' || len > NAME_MAX)
-			continue;
-		if (!grow((void **)&s->e, &s->cap, s->n, sizeof *s->e))
-			goto fail;
-		memcpy(name, sub, 3);
-		name[3] = '/';
-		memcpy(name + 4, d->d_name, len + 1);
-		e = &s->e[s->n];
-		if (!pool_add(&s->pool, &s->plen, &s->pcap, name, len + 4, &e->name))
-			goto fail;
-		e->ulen = md_uniquelen(d->d_name);
-		e->flags = sub[0] == 'c' ? md_flags(d->d_name) : 0;
-		e->kw = sub[0] == 'c' ? md_keywords(d->d_name) : 0;
-		if (!e->ulen)
-			continue;
-		s->n++;
-	}
-	if (errno)
-		goto fail;
-	closedir(dh);
-	return 1;
-fail:
-	{
-		int e = errno;
-		closedir(dh);
-		errno = e;
-	}
-	return 0;
-}
-
-static char const *sortpool;
-
-static int
-cmpent(void const *a, void const *b)
-{
-	struct mdent const *x = a, *y = b;
-	size_t n = x->ulen < y->ulen ? x->ulen : y->ulen;
-	int c = memcmp(sortpool + x->name + 4, sortpool + y->name + 4, n);
-
-	if (c)
-		return c;
-	if (x->ulen != y->ulen)
-		return x->ulen < y->ulen ? -1 : 1;
-	/* the same message in new/ and cur/: cur/ first */
-	return sortpool[x->name] == sortpool[y->name] ? 0 : sortpool[x->name] == 'c' ? -1 : 1;
-}
-
-int
-mdscan_read(struct mdscan *s, char const *dir)
-{
-	size_t k = 0;
-
-	s->n = 0;
-	s->plen = 0;
-	if (!readsub(s, dir, "new") || !readsub(s, dir, "cur"))
-		return 0;
-	sortpool = s->pool;
-	if (s->n)
-		qsort(s->e, s->n, sizeof *s->e, cmpent);
-	for (size_t i = 0; i < s->n; i++) {
-		if (k && s->e[i].ulen == s->e[k - 1].ulen &&
-		    !memcmp(s->pool + s->e[i].name + 4, s->pool + s->e[k - 1].name + 4, s->e[i].ulen))
-			continue;
-		s->e[k++] = s->e[i];
-	}
-	s->n = k;
-	return 1;
-}
-
-void
-mdscan_free(struct mdscan *s)
-{
-	free(s->e);
-	free(s->pool);
-	s->e = 0;
-	s->pool = 0;
-	s->n = s->cap = s->plen = s->pcap = 0;
-}
-
-static int
-cmpname(char const *a, size_t alen, char const *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c)
-		return c;
-	return alen == blen ? 0 : alen < blen ? -1 : 1;
-}
-
-long
-mdscan_find(struct mdscan const *s, char const *unique, size_t ulen)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = cmpname(unique, ulen, s->pool + s->e[mid].name + 4, s->e[mid].ulen);
-		if (!c)
-			return (long)mid;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
-}
 
 /* ---------------------------------------------------------------- the list */
 
@@ -305,7 +43,7 @@ cmpbyname(void const *a, void const *b)
 	struct uidrec const *x = &sortlist->r[*(size_t const *)a];
 	struct uidrec const *y = &sortlist->r[*(size_t const *)b];
 
-	return cmpname(sortlist->pool + x->unique, x->ulen, sortlist->pool + y->unique, y->ulen);
+	return mdfile_cmpname(sortlist->pool + x->unique, x->ulen, sortlist->pool + y->unique, y->ulen);
 }
 
 static int
@@ -332,7 +70,7 @@ uidlist_find(struct uidlist const *l, char const *unique, size_t ulen)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		struct uidrec const *r = &l->r[l->byname[mid]];
-		int c = cmpname(unique, ulen, l->pool + r->unique, r->ulen);
+		int c = mdfile_cmpname(unique, ulen, l->pool + r->unique, r->ulen);
 		if (!c)
 			return r->uid;
 		if (c < 0)
@@ -348,32 +86,14 @@ addrec(struct uidlist *l, unsigned long uid, char const *unique, size_t ulen)
 {
 	struct uidrec *r;
 
-	if (!grow((void **)&l->r, &l->cap, l->n, sizeof *l->r))
+	if (!mdfile_grow((void **)&l->r, &l->cap, l->n, sizeof *l->r))
 		return 0;
 	r = &l->r[l->n];
-	if (!pool_add(&l->pool, &l->plen, &l->pcap, unique, ulen, &r->unique))
+	if (!mdfile_pool_add(&l->pool, &l->plen, &l->pcap, unique, ulen, &r->unique))
 		return 0;
 	r->uid = uid;
 	r->ulen = ulen;
 	l->n++;
-	return 1;
-}
-
-static int
-number(char const **p, char const *end, unsigned long *out)
-{
-	unsigned long long v = 0;
-	char const *s = *p;
-
-	if (s >= end || *s < '0' || *s > '9')
-		return 0;
-	while (s < end && *s >= '0' && *s <= '9') {
-		v = v * 10 + (unsigned long long)(*s++ - '0');
-		if (v > 4294967295ULL)
-			return 0;
-	}
-	*out = (unsigned long)v;
-	*p = s;
 	return 1;
 }
 
@@ -387,11 +107,11 @@ parse(struct uidlist *l, char const *buf, size_t len)
 	if (len < sizeof head - 1 || memcmp(buf, head, sizeof head - 1))
 		return 0;
 	p += sizeof head - 1;
-	if (!number(&p, end, &l->validity) || !l->validity || p + 2 > end ||
+	if (!mdfile_number(&p, end, &l->validity) || !l->validity || p + 2 > end ||
 	    memcmp(p, " N", 2))
 		return 0;
 	p += 2;
-	if (!number(&p, end, &l->next) || !l->next)
+	if (!mdfile_number(&p, end, &l->next) || !l->next)
 		return 0;
 	eol = memchr(p, '\n', (size_t)(end - p));
 	if (!eol)
@@ -402,7 +122,7 @@ parse(struct uidlist *l, char const *buf, size_t len)
 		eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
 			return 0;
-		if (!number(&p, eol, &uid) || uid <= last || uid >= l->next || *p != ' ')
+		if (!mdfile_number(&p, eol, &uid) || uid <= last || uid >= l->next || *p != ' ')
 			return 0;
 		u = ++p;
 		for (ue = u; ue < eol && *ue != ' '; ue++)
@@ -438,10 +158,7 @@ uidlist_read(struct uidlist *l, char const *dir)
 		close(fd);
 		return -1;
 	}
-	if (l->validity && l->ino == (unsigned long long)st.st_ino &&
-	    l->size == (unsigned long long)st.st_size &&
-	    l->mtime == (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
-	    (unsigned long long)st.st_mtim.tv_nsec) {
+	if (l->validity && mdfile_same(&st, l->ino, l->size, l->mtime)) {
 		close(fd);
 		return 1;
 	}
@@ -488,62 +205,7 @@ uidlist_read(struct uidlist *l, char const *dir)
 	}
 	l->ino = (unsigned long long)st.st_ino;
 	l->size = (unsigned long long)st.st_size;
-	l->mtime = (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
-	    (unsigned long long)st.st_mtim.tv_nsec;
-	return 1;
-}
-
-static int
-lock(char const *dir)
-{
-	char path[PATH_MAX];
-	struct flock fl;
-	int fd;
-
-	if ((size_t)snprintf(path, sizeof path, "%s/" UIDLIST_LOCK, dir) >= sizeof path)
-		return errno = ENAMETOOLONG, -1;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	for (int i = 0; i < UIDLIST_LOCK_WAIT * 100; i++) {
-		if (fcntl(fd, F_SETLK, &fl) == 0)
-			return fd;
-		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
-			break;
-		{
-			struct timespec ts = { 0, 10000000 };
-			nanosleep(&ts, 0);
-		}
-	}
-	{
-		int e = errno == EAGAIN || errno == EACCES ? ETIMEDOUT : errno;
-		close(fd);
-		errno = e;
-	}
-	return -1;
-}
-
-static void
-unlock(int fd)
-{
-	close(fd);	/* releases the fcntl lock */
-}
-
-static int
-writeall(int fd, char const *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return 0;
-		s += w;
-		n -= (size_t)w;
-	}
+	l->mtime = mdfile_mtime(&st);
 	return 1;
 }
 
@@ -574,22 +236,8 @@ save(struct uidlist *l, char const *dir)
 		blen += l->r[i].ulen;
 		buf[blen++] = '\n';
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (!mdfile_replace(tmp, path, buf, blen))
 		goto out;
-	if (!writeall(fd, buf, blen) || fsync(fd) < 0) {
-		int e = errno;
-		close(fd);
-		unlink(tmp);
-		errno = e;
-		goto out;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		goto out;
-	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		fsync(fd);
@@ -634,7 +282,7 @@ cmpnew(void const *a, void const *b)
 
 	if (tx != ty)
 		return tx < ty ? -1 : 1;
-	return cmpname(xs, x->ulen, ys, y->ulen);
+	return mdfile_cmpname(xs, x->ulen, ys, y->ulen);
 }
 
 /* Drop the records whose files are in neither scan. */
@@ -702,13 +350,13 @@ import_dovecot(struct uidlist *l, char const *dir)
 			goto out;
 		v += 2;
 		n += 2;
-		if (!number((char const **)&v, eol, &l->validity) ||
-		    !number((char const **)&n, eol, &l->next))
+		if (!mdfile_number((char const **)&v, eol, &l->validity) ||
+		    !mdfile_number((char const **)&n, eol, &l->next))
 			goto out;
 	} else if (!strncmp(buf, "1 ", 2)) {
 		char *q = buf + 2;
-		if (!number((char const **)&q, eol, &l->validity) || *q++ != ' ' ||
-		    !number((char const **)&q, eol, &l->next))
+		if (!mdfile_number((char const **)&q, eol, &l->validity) || *q++ != ' ' ||
+		    !mdfile_number((char const **)&q, eol, &l->next))
 			goto out;
 	} else
 		goto out;
@@ -723,7 +371,7 @@ import_dovecot(struct uidlist *l, char const *dir)
 		eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
 			eol = end;
-		if (!number((char const **)&p, eol, &uid) || uid <= last || uid >= l->next)
+		if (!mdfile_number((char const **)&p, eol, &uid) || uid <= last || uid >= l->next)
 			continue;
 		/* v3: extension fields, then ":<name>"; v1: " <name>" */
 		name = memchr(p, ':', (size_t)(eol - p));
@@ -772,7 +420,7 @@ uidlist_assign(struct uidlist *l, char const *dir, struct mdscan const *scan, si
 		if (i == scan->n)
 			return 1;
 	}
-	fd = lock(dir);
+	fd = mdfile_lock(dir);
 	if (fd < 0)
 		return 0;
 	l->ino = l->size = l->mtime = 0;
@@ -822,7 +470,7 @@ out:
 		int e = errno;
 		free(missing);
 		mdscan_free(&again);
-		unlock(fd);
+		mdfile_unlock(fd);
 		if (!ok)
 			clear(l);
 		errno = e;
@@ -837,7 +485,7 @@ uidlist_add(char const *dir, char const *const *names, size_t n, unsigned long *
 	struct uidlist l = UIDLIST_ZERO;
 	int fd, ok = 0, r;
 
-	fd = lock(dir);
+	fd = mdfile_lock(dir);
 	if (fd < 0)
 		return 0;
 	r = uidlist_read(&l, dir);
@@ -873,7 +521,7 @@ uidlist_add(char const *dir, char const *const *names, size_t n, unsigned long *
 out:
 	{
 		int e = errno;
-		unlock(fd);
+		mdfile_unlock(fd);
 		uidlist_free(&l);
 		errno = e;
 	}
@@ -896,7 +544,7 @@ uidlist_remove(char const *dir, char const *const *uniques, size_t const *ulens,
 	size_t k = 0, ng = 0;
 	int fd, ok = 0, r;
 
-	fd = lock(dir);
+	fd = mdfile_lock(dir);
 	if (fd < 0)
 		return 0;
 	r = uidlist_read(&l, dir);
@@ -926,162 +574,9 @@ out:
 	{
 		int e = errno;
 		free(gone);
-		unlock(fd);
+		mdfile_unlock(fd);
 		uidlist_free(&l);
 		errno = e;
 	}
 	return ok;
-}
-
-/* ---------------------------------------------------------------- keywords */
-
-int
-keyword_valid(char const *name, size_t len)
-{
-	if (!len || len > KEYWORD_MAX || name[0] == '\\')
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c <= ' ' || c >= 0x7f || strchr("(){%*\"\\]", c))
-			return 0;
-	}
-	return 1;
-}
-
-int
-keywords_find(struct keywords const *k, char const *name, size_t len)
-{
-	for (int i = 0; i < KEYWORDS_MAX; i++)
-		if (strlen(k->name[i]) == len && len && !strncasecmp(k->name[i], name, len))
-			return i;
-	return -1;
-}
-
-int
-keywords_read(struct keywords *k, char const *dir)
-{
-	char path[PATH_MAX], buf[KEYWORDS_MAX * (KEYWORD_MAX + 8) + 1];
-	struct stat st;
-	size_t got = 0;
-	int fd;
-
-	if ((size_t)snprintf(path, sizeof path, "%s/" KEYWORDS_FILE, dir) >= sizeof path)
-		return errno = ENAMETOOLONG, 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			return 0;
-		memset(k, 0, sizeof *k);
-		return 1;
-	}
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return 0;
-	}
-	if (k->mtime && k->ino == (unsigned long long)st.st_ino &&
-	    k->size == (unsigned long long)st.st_size &&
-	    k->mtime == (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
-	    (unsigned long long)st.st_mtim.tv_nsec) {
-		close(fd);
-		return 1;
-	}
-	memset(k, 0, sizeof *k);
-	while (got < sizeof buf - 1) {
-		ssize_t r = read(fd, buf + got, sizeof buf - 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	buf[got] = 0;
-	for (char *p = buf, *eol; *p; p = eol + 1) {
-		unsigned long idx;
-		char const *q = p;
-		size_t nl;
-		eol = strchr(p, '\n');
-		if (!eol)
-			break;
-		*eol = 0;
-		if (!number(&q, eol, &idx) || *q != ' ' || idx >= KEYWORDS_MAX)
-			continue;
-		q++;
-		nl = (size_t)(eol - q);
-		if (!keyword_valid(q, nl))
-			continue;
-		memcpy(k->name[idx], q, nl);
-		k->name[idx][nl] = 0;
-	}
-	k->ino = (unsigned long long)st.st_ino;
-	k->size = (unsigned long long)st.st_size;
-	k->mtime = (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
-	    (unsigned long long)st.st_mtim.tv_nsec;
-	if (!k->mtime)
-		k->mtime = 1;
-	return 1;
-}
-
-int
-keywords_add(struct keywords *k, char const *dir, char const *name, size_t len)
-{
-	char tmp[PATH_MAX], path[PATH_MAX], buf[KEYWORDS_MAX * (KEYWORD_MAX + 8) + 1];
-	size_t blen = 0;
-	int fd, i, free_i = -1, ok = 0;
-
-	if (!keyword_valid(name, len))
-		return errno = EINVAL, -1;
-	i = keywords_find(k, name, len);
-	if (i >= 0)
-		return i;
-	fd = lock(dir);
-	if (fd < 0)
-		return -1;
-	k->mtime = 0;
-	if (!keywords_read(k, dir))
-		goto out;
-	i = keywords_find(k, name, len);
-	if (i >= 0) {
-		ok = 1;
-		goto out;
-	}
-	for (int j = 0; j < KEYWORDS_MAX && free_i < 0; j++)
-		if (!k->name[j][0])
-			free_i = j;
-	if (free_i < 0) {
-		errno = ENOSPC;
-		goto out;
-	}
-	memcpy(k->name[free_i], name, len);
-	k->name[free_i][len] = 0;
-	for (int j = 0; j < KEYWORDS_MAX; j++)
-		if (k->name[j][0])
-			blen += (size_t)snprintf(buf + blen, sizeof buf - blen, "%d %s\n", j, k->name[j]);
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s/" KEYWORDS_FILE ".tmp", dir) >= sizeof tmp ||
-	    (size_t)snprintf(path, sizeof path, "%s/" KEYWORDS_FILE, dir) >= sizeof path)
-		goto out;
-	{
-		int w = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (w < 0)
-			goto out;
-		if (!writeall(w, buf, blen) || fsync(w) < 0) {
-			close(w);
-			unlink(tmp);
-			goto out;
-		}
-		if (close(w) < 0 || rename(tmp, path) < 0) {
-			unlink(tmp);
-			goto out;
-		}
-	}
-	k->mtime = 0;	/* read the new file next time */
-	i = free_i;
-	ok = 1;
-out:
-	{
-		int e = errno;
-		unlock(fd);
-		errno = e;
-	}
-	return ok ? i : -1;
 }

@@ -14,7 +14,10 @@
  * writes "chainmail-uidlist.tmp", fsyncs it, renames it over the old one
  * and fsyncs the folder, so UIDNEXT never goes back after a crash. A
  * missing or unreadable list is rebuilt with a new UIDVALIDITY. UIDs are
- * never reused: uidnext only grows. Never exits or logs. */
+ * never reused: uidnext only grows. Never exits or logs.
+ *
+ * The code: lib/mdscan.c (file names, the scan), lib/uidlist.c (the
+ * list), lib/keywords.c (keyword names); lib/mdfile.h what they share. */
 #ifndef CHAINMAIL_UIDLIST_H
 #define CHAINMAIL_UIDLIST_H
 
