@@ -21,6 +21,7 @@
 #include <skalibs/types.h>
 
 #include "cfg.h"
+#include "handoff.h"
 #include "log.h"
 #include "maildir.h"
 #include "mbox.h"
@@ -388,32 +389,16 @@ session(struct session *s)
 /* ---------------------------------------------------------------- start */
 
 /* Tell the pre-auth half we have the client; take over the commands it
- * had read ahead. */
+ * had read ahead (lib/handoff). */
 static void
 handoff(struct session *s)
 {
-	char const *v = getenv("IMAPD_HANDOFF_FD");
-	unsigned int fd;
+	ssize_t n = handoff_take("IMAPD_HANDOFF_FD", s->io.in + s->io.inlen,
+	    sizeof s->io.in - s->io.inlen);
 
-	if (!v)
-		return;
-	unsetenv("IMAPD_HANDOFF_FD");
-	if (!uint0_scan(v, &fd) || fd < 3 || fd > 1023 || fcntl((int)fd, F_GETFD) < 0)
-		return;
-	coe((int)fd);
-	if (write((int)fd, "+", 1) != 1)
+	if (n < 0)
 		strerr_diefu1sys(RC_TEMP, "write to the pre-authentication half");
-	for (;;) {
-		ssize_t r = read((int)fd, s->io.in + s->io.inlen, sizeof s->io.in - s->io.inlen);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		s->io.inlen += (size_t)r;
-		if (s->io.inlen == sizeof s->io.in)
-			break;
-	}
-	close((int)fd);
+	s->io.inlen += (size_t)n;
 }
 
 static void

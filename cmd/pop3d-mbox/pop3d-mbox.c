@@ -24,6 +24,7 @@
 #include <skalibs/unix-timed.h>
 
 #include "cfg.h"
+#include "handoff.h"
 #include "log.h"
 #include "maildir.h"
 #include "pop3.h"
@@ -950,35 +951,16 @@ session(struct mbox *s)
 /* ---------------------------------------------------------------- start */
 
 /* Tell the pre-auth half we have the client, and take over whatever
- * commands it had read ahead (PIPELINING). */
+ * commands it had read ahead (PIPELINING; lib/handoff). */
 static void
 handoff(struct mbox *s)
 {
-	char const *v = getenv("POP3D_HANDOFF_FD");
 	char buf[BUFFER_INSIZE];
-	unsigned int fd;
-	size_t n = 0;
+	ssize_t n = handoff_take("POP3D_HANDOFF_FD", buf, sizeof buf - 1);
 
-	if (!v)
-		return;
-	unsetenv("POP3D_HANDOFF_FD");
-	if (!uint0_scan(v, &fd) || fd < 3 || fd > 1023 || fcntl((int)fd, F_GETFD) < 0)
-		return;
-	coe((int)fd);
-	if (write((int)fd, "+", 1) != 1)
+	if (n < 0)
 		strerr_diefu1sys(RC_TEMP, "write to the pre-authentication half");
-	for (;;) {
-		ssize_t r = read((int)fd, buf + n, sizeof buf - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (n == sizeof buf - 1)
-			break;
-	}
-	close((int)fd);
-	if (n && buffer_putnoflush(&s->in, buf, n) < n)
+	if (n && buffer_putnoflush(&s->in, buf, (size_t)n) < (size_t)n)
 		strerr_dief1x(RC_TEMP, "pipelined input too long");
 }
 
