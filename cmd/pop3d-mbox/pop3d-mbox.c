@@ -25,6 +25,7 @@
 
 #include "cfg.h"
 #include "handoff.h"
+#include "line.h"
 #include "log.h"
 #include "maildir.h"
 #include "pop3.h"
@@ -135,49 +136,39 @@ error(struct mbox *s, char const *r)
 	reply(s, r);
 }
 
-static int
-line_waiting(struct mbox *s)
-{
-	struct iovec v[2];
-
-	buffer_rpeek(&s->in, v);
-	return (v[0].iov_len && memchr(v[0].iov_base, '\n', v[0].iov_len)) ||
-	    (v[1].iov_len && memchr(v[1].iov_base, '\n', v[1].iov_len));
-}
-
 static size_t
 getline_(struct mbox *s)
 {
-	size_t w = 0;
-	ssize_t r;
+	size_t w;
 
-	if (!line_waiting(s) && !buffer_timed_flush_g(&s->out, &s->deadline)) {
+	if (!line_waiting(&s->in) && !buffer_timed_flush_g(&s->out, &s->deadline)) {
 		if (s->verbosity)
 			strerr_warnwu1sys("write to client");
 		_exit(RC_CLIENT);
 	}
 	deadline(s);
-	r = timed_getlnmax_g(&s->in, s->line, s->linemax + 1, &w, '\n', &s->deadline);
-	if (r < 0) {
-		/* RFC 1939 3: an autologout does not enter the UPDATE state */
-		if (errno == ETIMEDOUT) {
-			reply(s, "-ERR autologout: idle for too long");
-			bye(s, "timeout", RC_CLIENT);
-		}
-		if (errno == ERANGE) {
-			reply(s, "-ERR line too long");
-			bye(s, "linetoolong", RC_CLIENT);
-		}
+	/* RFC 1939 3: an autologout does not enter the UPDATE state, nor
+	 * does a dropped connection: neither deletes anything */
+	switch (line_get(&s->in, s->line, s->linemax + 1, &w, &s->deadline, 0)) {
+	case LINE_OK:
+		break;
+	case LINE_TIMEOUT:
+		reply(s, "-ERR autologout: idle for too long");
+		bye(s, "timeout", RC_CLIENT);
+		break;
+	case LINE_TOOLONG:
+		reply(s, "-ERR line too long");
+		bye(s, "linetoolong", RC_CLIENT);
+		break;
+	case LINE_EOF:
+		bye(s, "eof", RC_CLIENT);
+		break;
+	default:
 		if (s->verbosity)
 			strerr_warnwu1sys("read from client");
 		_exit(RC_CLIENT);
 	}
-	if (r == 0 || !w || s->line[w - 1] != '\n')
-		bye(s, "eof", RC_CLIENT);	/* a dropped connection deletes nothing */
-	w--;
-	if (w && s->line[w - 1] == '\r')
-		w--;
-	s->line[w] = 0;
+	w = line_chomp(s->line, w);
 	if (s->verbosity >= 2) {
 		char esc[LOG_ESC_MAX * 4 + 1];
 		log_esc(esc, sizeof esc, s->line, w);

@@ -25,6 +25,7 @@
 #include "cfg.h"
 #include "client.h"
 #include "handoff.h"
+#include "line.h"
 #include "log.h"
 #include "pop3.h"
 #include "noroot.h"
@@ -125,50 +126,37 @@ error(struct pop3d *s, char const *r)
 	reply(s, r);
 }
 
-static int
-line_waiting(struct pop3d *s)
-{
-	struct iovec v[2];
-
-	buffer_rpeek(&s->in, v);
-	return (v[0].iov_len && memchr(v[0].iov_base, '\n', v[0].iov_len)) ||
-	    (v[1].iov_len && memchr(v[1].iov_base, '\n', v[1].iov_len));
-}
-
 /* One line from the client, CRLF removed; secret: never log it. */
 static size_t
 getline_(struct pop3d *s, int secret)
 {
-	size_t w = 0;
-	ssize_t r;
+	size_t w;
 
 	/* PIPELINING: answer a batch only when we would wait for more */
-	if (!line_waiting(s))
+	if (!line_waiting(&s->in))
 		flush(s);
 	deadline(s);
-	r = timed_getlnmax_g(&s->in, s->line, s->linemax + 1, &w, '\n', &s->deadline);
-	if (r < 0) {
-		if (errno == ETIMEDOUT) {
-			reply(s, "-ERR autologout: idle for too long");
-			bye(s, "timeout", RC_CLIENT);
-		}
-		if (errno == ERANGE) {
-			reply(s, "-ERR line too long");
-			bye(s, "linetoolong", RC_CLIENT);
-		}
+	switch (line_get(&s->in, s->line, s->linemax + 1, &w, &s->deadline, 0)) {
+	case LINE_OK:
+		break;
+	case LINE_TIMEOUT:
+		reply(s, "-ERR autologout: idle for too long");
+		bye(s, "timeout", RC_CLIENT);
+		break;
+	case LINE_TOOLONG:
+		reply(s, "-ERR line too long");
+		bye(s, "linetoolong", RC_CLIENT);
+		break;
+	case LINE_EOF:
+		if (s->verbosity)
+			strerr_warni3x("session=", s->sessionid, " event=eof");
+		_exit(RC_CLIENT);
+	default:
 		if (s->verbosity)
 			strerr_warnwu1sys("read from client");
 		_exit(RC_CLIENT);
 	}
-	if (r == 0 || !w || s->line[w - 1] != '\n') {
-		if (s->verbosity)
-			strerr_warni3x("session=", s->sessionid, " event=eof");
-		_exit(RC_CLIENT);
-	}
-	w--;
-	if (w && s->line[w - 1] == '\r')
-		w--;
-	s->line[w] = 0;
+	w = line_chomp(s->line, w);
 	if (s->verbosity >= 2) {
 		char esc[LOG_ESC_MAX * 4 + 1];
 		size_t show = w;

@@ -1,0 +1,36 @@
+/* lib/line.h: one protocol line from a skalibs buffer on a non-blocking
+ * fd, with a length cap and a deadline (timed_getlnmax), for the
+ * line-based servers (smtpd, pop3d, pop3d-mbox). Never exits or logs. */
+#ifndef CHAINMAIL_LINE_H
+#define CHAINMAIL_LINE_H
+
+#include <stddef.h>
+
+#include <skalibs/buffer.h>
+#include <skalibs/tai.h>
+
+enum {
+	LINE_OK,
+	LINE_EOF,	/* end of input, also in the middle of a line */
+	LINE_TOOLONG,	/* max bytes and no LF */
+	LINE_TIMEOUT,	/* the deadline passed */
+	LINE_ERR	/* a read error (errno) */
+};
+
+/* Is a whole line waiting in b? (PIPELINING: answer a batch of commands
+ * only when the next read would wait.) */
+int line_waiting(buffer *b);
+
+/* Read one line, LF included, into dst, at most max bytes; on LINE_OK
+ * *len is its length with the LF (see line_chomp). On LINE_TOOLONG, with
+ * skip the rest of the line is read and thrown away under the same
+ * deadline (ending at EOF, the deadline or an error, which is returned
+ * instead); without it the rest stays unread. dst holds the first max
+ * bytes then. */
+int line_get(buffer *b, char *dst, size_t max, size_t *len, tain const *deadline, int skip);
+
+/* Remove the LF at the end of s[0..len) and a CR before it, write a NUL
+ * there; returns the new length. len >= 1. */
+size_t line_chomp(char *s, size_t len);
+
+#endif
