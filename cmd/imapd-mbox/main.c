@@ -16,13 +16,12 @@
 #include <unistd.h>
 
 #include <skalibs/djbunix.h>
-#include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
-#include <skalibs/types.h>
 
 #include "cfg.h"
 #include "handoff.h"
 #include "log.h"
+#include "opt.h"
 #include "maildir.h"
 #include "mbox.h"
 #include "rc.h"
@@ -444,18 +443,16 @@ int
 main(int argc, char const *const *argv)
 {
 	static struct session s;
-	subgetopt l = SUBGETOPT_ZERO;
+	int n;
 	char const *dir;
 
 	PROG = "imapd-mbox";
 	s.verbosity = 1;
-	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
-		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
-			dieusage();
-	argc -= l.ind;
-	argv += l.ind;
-	if (argc > 1)
+	n = opt_verbosity(argc, argv, &s.verbosity);
+	if (n < 0 || argc - n > 1)
 		dieusage();
+	argc -= n;
+	argv += n;
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);
 	imapio_init(&s.io, 0, 1, (unsigned int)s.timeout);

@@ -16,10 +16,8 @@
 #include <unistd.h>
 
 #include <skalibs/djbunix.h>
-#include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
-#include <skalibs/types.h>
 
 #include "base64.h"
 #include "cfg.h"
@@ -28,6 +26,7 @@
 #include "imapio.h"
 #include "imapparse.h"
 #include "log.h"
+#include "opt.h"
 #include "noroot.h"
 #include "rc.h"
 #include "ucspitls.h"
@@ -454,18 +453,14 @@ int
 main(int argc, char const *const *argv)
 {
 	static struct imapd s;
-	subgetopt l = SUBGETOPT_ZERO;
+	int n;
 
 	PROG = "imapd";
 	s.verbosity = 1;
-	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
-		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
-			dieusage();
-	argc -= l.ind;
-	argv += l.ind;
-	if (argc < 1)
+	n = opt_verbosity(argc, argv, &s.verbosity);
+	if (n < 0 || n >= argc)
 		dieusage();
-	s.prog = argv;
+	s.prog = argv + n;
 	noroot();
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);
