@@ -65,6 +65,20 @@ line_get(buffer *b, char *dst, size_t max, size_t *len, tain const *deadline, in
 	return LINE_OK;
 }
 
+int
+line_put(buffer *b, char const *s, size_t len, tain const *deadline)
+{
+	return buffer_timed_put_g(b, s, len, deadline) == len &&
+	    buffer_timed_put_g(b, "\r\n", 2, deadline) == 2;
+}
+
+void
+line_deadline(tain *deadline, unsigned long secs)
+{
+	tain_now_g();
+	tain_addsec_g(deadline, (int)secs);
+}
+
 size_t
 line_chomp(char *s, size_t len)
 {

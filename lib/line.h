@@ -1,6 +1,7 @@
-/* lib/line.h: one protocol line from a skalibs buffer on a non-blocking
- * fd, with a length cap and a deadline (timed_getlnmax), for the
- * line-based servers (smtpd, pop3d, pop3d-mbox). Never exits or logs. */
+/* lib/line.h: protocol lines on skalibs buffers over non-blocking fds,
+ * with a length cap and a deadline (timed_getlnmax, buffer_timed_put),
+ * for the line-based servers (smtpd, pop3d, pop3d-mbox). Never exits
+ * or logs. */
 #ifndef CHAINMAIL_LINE_H
 #define CHAINMAIL_LINE_H
 
@@ -28,6 +29,13 @@ int line_waiting(buffer *b);
  * instead); without it the rest stays unread. dst holds the first max
  * bytes then. */
 int line_get(buffer *b, char *dst, size_t max, size_t *len, tain const *deadline, int skip);
+
+/* Write s[0..len) and CRLF into b, flushing as needed, until deadline.
+ * 1 done, 0 not (errno; ETIMEDOUT at the deadline). */
+int line_put(buffer *b, char const *s, size_t len, tain const *deadline);
+
+/* Set *deadline to secs seconds from now (a client's idle time). */
+void line_deadline(tain *deadline, unsigned long secs);
 
 /* Remove the LF at the end of s[0..len) and a CR before it, write a NUL
  * there; returns the new length. len >= 1. */

@@ -5,7 +5,6 @@
  * the authenticated and selected states of RFC 3501. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -464,17 +463,11 @@ main(int argc, char const *const *argv)
 		fail(&s, "[UNAVAILABLE] The mailbox half does not run as root", "run (as root)");
 	dir = argc ? argv[0] : cfg_str("MAILDIR", 0);
 	s.maildir = dir ? dir : ".";
-	if (dir && chdir(dir) < 0) {
-		/* a new account: its Maildir appears on first use */
-		char p[PATH_MAX];
-		size_t len = strlen(dir);
-		if (errno != ENOENT || len >= sizeof p)
-			fail(&s, "[UNAVAILABLE] Cannot open the mailbox", "chdir to the Maildir");
-		memcpy(p, dir, len + 1);
-		while (len > 1 && p[len - 1] == '/')
-			p[--len] = 0;
-		if (!maildir_create(p) || chdir(p) < 0)
-			fail(&s, "[UNAVAILABLE] Cannot open the mailbox", "create the Maildir");
+	if (dir) {
+		int r = maildir_enter(dir);
+		if (r < 1)
+			fail(&s, "[UNAVAILABLE] Cannot open the mailbox",
+			    r ? "create the Maildir" : "chdir to the Maildir");
 	}
 	if (!folder_make("."))
 		fail(&s, "[UNAVAILABLE] Cannot open the mailbox", "create the Maildir");

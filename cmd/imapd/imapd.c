@@ -19,7 +19,6 @@
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
 
-#include "base64.h"
 #include "cfg.h"
 #include "client.h"
 #include "handoff.h"
@@ -29,6 +28,7 @@
 #include "opt.h"
 #include "noroot.h"
 #include "rc.h"
+#include "saslplain.h"
 #include "ucspitls.h"
 
 #define USAGE "imapd [ -v verbosity ] prog [ args... ]"
@@ -225,8 +225,10 @@ static void
 do_authenticate(struct imapd *s)
 {
 	char buf[USER_MAX + PASS_MAX + USER_MAX + 3];
-	char const *ir, *z1, *z2;
-	size_t irlen, n, ulen;
+	struct saslplain cred;
+	char const *ir;
+	size_t irlen;
+	int r;
 
 	if (s->p.nargs < 3 || s->p.nargs > 4 || s->p.args[2].type != IMAP_ARG_ATOM ||
 	    (s->p.nargs == 4 && s->p.args[3].type != IMAP_ARG_ATOM)) {
@@ -265,23 +267,16 @@ do_authenticate(struct imapd *s)
 			return;
 		}
 	}
-	if (irlen == 1 && ir[0] == '=')
-		n = 0;
-	else
-		n = base64_decode(buf, sizeof buf, ir, irlen);
+	r = saslplain_decode(buf, sizeof buf, ir, irlen, &cred);
 	explicit_bzero(s->sasl, sizeof s->sasl);
-	if (n == (size_t)-1) {
+	if (r == SASLPLAIN_BASE64) {
 		bad(s, "Invalid base64 data");
 		return;
 	}
-	/* authzid \0 authcid \0 passwd; an authzid must be the authcid */
-	z1 = memchr(buf, 0, n);
-	z2 = z1 ? memchr(z1 + 1, 0, n - (size_t)(z1 + 1 - buf)) : 0;
-	ulen = z2 ? (size_t)(z2 - z1 - 1) : 0;
-	if (!z2 || (z1 != buf && ((size_t)(z1 - buf) != ulen || memcmp(buf, z1 + 1, ulen))))
-		login(s, "", 0, "", 0, "PLAIN");
+	if (r == SASLPLAIN_OK)
+		login(s, cred.user, cred.ulen, cred.pass, cred.plen, "PLAIN");
 	else
-		login(s, z1 + 1, ulen, z2 + 1, n - (size_t)(z2 + 1 - buf), "PLAIN");
+		login(s, "", 0, "", 0, "PLAIN");
 	explicit_bzero(buf, sizeof buf);
 }
 

@@ -6,7 +6,6 @@
  * scan.c, dovecot.c and cmds.c (pop3d-mbox.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,16 +16,15 @@
 
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
-#include <skalibs/types.h>
 #include <skalibs/unix-timed.h>
 
 #include "cfg.h"
 #include "handoff.h"
 #include "line.h"
 #include "log.h"
+#include "opt.h"
 #include "maildir.h"
 #include "rc.h"
 #include "pop3d-mbox.h"
@@ -43,8 +41,7 @@ static char inbuf[BUFFER_INSIZE], outbuf[65536];
 void
 mbox_deadline(struct mbox *s)
 {
-	tain_now_g();
-	tain_addsec_g(&s->deadline, (int)s->timeout);
+	line_deadline(&s->deadline, s->timeout);
 }
 
 void
@@ -60,14 +57,20 @@ mbox_bye(struct mbox *s, char const *event, int rc)
 	_exit(rc);
 }
 
+/* The client does not take our replies: nothing more to say. */
+static void
+lost(struct mbox *s)
+{
+	if (s->verbosity)
+		strerr_warnwu1sys("write to client");
+	_exit(RC_CLIENT);
+}
+
 void
 mbox_put(struct mbox *s, char const *d, size_t len)
 {
-	if (buffer_timed_put_g(&s->out, d, len, &s->deadline) < len) {
-		if (s->verbosity)
-			strerr_warnwu1sys("write to client");
-		_exit(RC_CLIENT);
-	}
+	if (buffer_timed_put_g(&s->out, d, len, &s->deadline) < len)
+		lost(s);
 }
 
 void
@@ -75,8 +78,8 @@ mbox_reply(struct mbox *s, char const *r)
 {
 	size_t len = strlen(r);
 
-	mbox_put(s, r, len);
-	mbox_put(s, "\r\n", 2);
+	if (!line_put(&s->out, r, len, &s->deadline))
+		lost(s);
 	if (s->verbosity >= 2) {
 		char esc[LOG_ESC_MAX * 4 + 1];
 		log_esc(esc, sizeof esc, r, len);
@@ -101,11 +104,9 @@ mbox_getline(struct mbox *s)
 {
 	size_t w;
 
-	if (!line_waiting(&s->in) && !buffer_timed_flush_g(&s->out, &s->deadline)) {
-		if (s->verbosity)
-			strerr_warnwu1sys("write to client");
-		_exit(RC_CLIENT);
-	}
+	/* PIPELINING: answer a batch only when we would wait for more */
+	if (!line_waiting(&s->in) && !buffer_timed_flush_g(&s->out, &s->deadline))
+		lost(s);
 	mbox_deadline(s);
 	/* RFC 1939 3: an autologout does not enter the UPDATE state, nor
 	 * does a dropped connection: neither deletes anything */
@@ -186,7 +187,7 @@ int
 main(int argc, char const *const *argv)
 {
 	static struct mbox s;
-	subgetopt l = SUBGETOPT_ZERO;
+	int n;
 	char const *dir;
 	char buf[128];
 	int lockfd;
@@ -194,13 +195,11 @@ main(int argc, char const *const *argv)
 
 	PROG = "pop3d-mbox";
 	s.verbosity = 1;
-	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
-		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
-			dieusage();
-	argc -= l.ind;
-	argv += l.ind;
-	if (argc > 1)
+	n = opt_verbosity(argc, argv, &s.verbosity);
+	if (n < 0 || argc - n > 1)
 		dieusage();
+	argc -= n;
+	argv += n;
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);
 	buffer_init(&s.in, &buffer_read, 0, inbuf, sizeof inbuf);
@@ -213,17 +212,11 @@ main(int argc, char const *const *argv)
 	if (!geteuid())
 		fail(&s, "-ERR [SYS/PERM] the mailbox half does not run as root", "run (as root)");
 	dir = argc ? argv[0] : cfg_str("MAILDIR", 0);
-	if (dir && chdir(dir) < 0) {
-		/* a new account: its Maildir appears on first use */
-		char p[PATH_MAX];
-		size_t len = strlen(dir);
-		if (errno != ENOENT || len >= sizeof p)
-			fail(&s, "-ERR [SYS/TEMP] cannot open the mailbox", "chdir to the Maildir");
-		memcpy(p, dir, len + 1);
-		while (len > 1 && p[len - 1] == '/')
-			p[--len] = 0;
-		if (!maildir_create(p) || chdir(p) < 0)
-			fail(&s, "-ERR [SYS/TEMP] cannot open the mailbox", "create the Maildir");
+	if (dir) {
+		int r = maildir_enter(dir);
+		if (r < 1)
+			fail(&s, "-ERR [SYS/TEMP] cannot open the mailbox",
+			    r ? "create the Maildir" : "chdir to the Maildir");
 	}
 	lockfd = open(LOCKFILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lockfd < 0)

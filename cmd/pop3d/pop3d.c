@@ -15,21 +15,20 @@
 
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
-#include <skalibs/types.h>
 #include <skalibs/unix-timed.h>
 
-#include "base64.h"
 #include "cfg.h"
 #include "client.h"
 #include "handoff.h"
 #include "line.h"
 #include "log.h"
+#include "opt.h"
 #include "pop3.h"
 #include "noroot.h"
 #include "rc.h"
+#include "saslplain.h"
 #include "ucspitls.h"
 
 #define USAGE "pop3d [ -v verbosity ] checkpassword-prog [ args... ]"
@@ -66,21 +65,20 @@ struct pop3d {
 
 static char inbuf[BUFFER_INSIZE], outbuf[BUFFER_OUTSIZE];
 
+/* The client does not take our replies: nothing more to say. */
 static void
-deadline(struct pop3d *s)
+lost(struct pop3d *s)
 {
-	tain_now_g();
-	tain_addsec_g(&s->deadline, (int)s->timeout);
+	if (s->verbosity)
+		strerr_warnwu1sys("write to client");
+	_exit(RC_CLIENT);
 }
 
 static void
 flush(struct pop3d *s)
 {
-	if (!buffer_timed_flush_g(&s->out, &s->deadline)) {
-		if (s->verbosity)
-			strerr_warnwu1sys("write to client");
-		_exit(RC_CLIENT);
-	}
+	if (!buffer_timed_flush_g(&s->out, &s->deadline))
+		lost(s);
 }
 
 static void
@@ -88,12 +86,8 @@ reply(struct pop3d *s, char const *r)
 {
 	size_t len = strlen(r);
 
-	if (buffer_timed_put_g(&s->out, r, len, &s->deadline) < len ||
-	    buffer_timed_put_g(&s->out, "\r\n", 2, &s->deadline) < 2) {
-		if (s->verbosity)
-			strerr_warnwu1sys("write to client");
-		_exit(RC_CLIENT);
-	}
+	if (!line_put(&s->out, r, len, &s->deadline))
+		lost(s);
 	if (s->verbosity >= 2) {
 		char esc[LOG_ESC_MAX * 4 + 1];
 		log_esc(esc, sizeof esc, r, len);
@@ -135,7 +129,7 @@ getline_(struct pop3d *s, int secret)
 	/* PIPELINING: answer a batch only when we would wait for more */
 	if (!line_waiting(&s->in))
 		flush(s);
-	deadline(s);
+	line_deadline(&s->deadline, s->timeout);
 	switch (line_get(&s->in, s->line, s->linemax + 1, &w, &s->deadline, 0)) {
 	case LINE_OK:
 		break;
@@ -288,8 +282,10 @@ static void
 do_auth(struct pop3d *s, struct pop3_cmd const *c)
 {
 	char buf[POP3_USER_MAX + POP3_PASS_MAX + POP3_USER_MAX + 3];
-	char const *ir, *z1, *z2;
-	size_t irlen, n, ulen;
+	struct saslplain cred;
+	char const *ir;
+	size_t irlen;
+	int r;
 
 	if (!c->argc) {
 		/* the mechanism list, as RFC 1734 servers give it */
@@ -317,31 +313,22 @@ do_auth(struct pop3d *s, struct pop3_cmd const *c)
 			return;
 		}
 	}
-	if (irlen == 1 && ir[0] == '=')
-		n = 0;
-	else
-		n = base64_decode(buf, sizeof buf, ir, irlen);
+	r = saslplain_decode(buf, sizeof buf, ir, irlen, &cred);
 	explicit_bzero(s->line, sizeof s->line);
-	if (n == (size_t)-1) {
-		explicit_bzero(buf, sizeof buf);
+	if (r == SASLPLAIN_BASE64) {
 		error(s, "-ERR invalid base64 data");
 		return;
 	}
-	/* authzid \0 authcid \0 passwd */
-	z1 = memchr(buf, 0, n);
-	z2 = z1 ? memchr(z1 + 1, 0, n - (size_t)(z1 + 1 - buf)) : 0;
-	ulen = z2 ? (size_t)(z2 - z1 - 1) : 0;
-	if (!z2 || !ulen || ulen > POP3_USER_MAX ||
-	    (z1 != buf && ((size_t)(z1 - buf) != ulen || memcmp(buf, z1 + 1, ulen)))) {
+	if (r != SASLPLAIN_OK || !cred.ulen || cred.ulen > POP3_USER_MAX) {
 		explicit_bzero(buf, sizeof buf);
 		s->userlen = 0;
 		login(s, "", 0, "PLAIN");	/* counted as a failed login */
 		return;
 	}
-	memcpy(s->user, z1 + 1, ulen);
-	s->user[ulen] = 0;
-	s->userlen = ulen;
-	login(s, z2 + 1, n - (size_t)(z2 + 1 - buf), "PLAIN");
+	memcpy(s->user, cred.user, cred.ulen);
+	s->user[cred.ulen] = 0;
+	s->userlen = cred.ulen;
+	login(s, cred.pass, cred.plen, "PLAIN");
 	explicit_bzero(buf, sizeof buf);
 }
 
@@ -469,19 +456,15 @@ int
 main(int argc, char const *const *argv)
 {
 	static struct pop3d s;
-	subgetopt l = SUBGETOPT_ZERO;
+	int n;
 
 	PROG = "pop3d";
 	noroot();
 	s.verbosity = 1;
-	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
-		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
-			dieusage();
-	argc -= l.ind;
-	argv += l.ind;
-	if (argc < 1)
+	n = opt_verbosity(argc, argv, &s.verbosity);
+	if (n < 0 || n >= argc)
 		dieusage();
-	s.prog = argv;
+	s.prog = argv + n;
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);
 	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
@@ -491,7 +474,7 @@ main(int argc, char const *const *argv)
 	client_sessionid(s.sessionid, sizeof s.sessionid);
 	ucspitls_init(&s.tls);
 	tain_now_set_stopwatch_g();
-	deadline(&s);
+	line_deadline(&s.deadline, s.timeout);
 	if (s.verbosity)
 		strerr_warni("session=", s.sessionid, " event=connect ip=", s.remoteip,
 		    s.tls.active ? " tls=1" : " tls=0");

@@ -9,9 +9,7 @@
 #include <unistd.h>
 
 #include <skalibs/djbunix.h>
-#include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
-#include <skalibs/types.h>
 #include <skalibs/unix-timed.h>
 
 #include "cfg.h"
@@ -19,6 +17,7 @@
 #include "client.h"
 #include "line.h"
 #include "log.h"
+#include "opt.h"
 #include "noroot.h"
 #include "rc.h"
 #include "words.h"
@@ -31,29 +30,30 @@
 void
 smtpd_deadline(struct smtpd *s)
 {
-	tain_now_g();
-	tain_addsec_g(&s->deadline, (int)s->timeout);
+	line_deadline(&s->deadline, s->timeout);
+}
+
+/* The client does not take our replies: nothing more to say. */
+static void
+lost(struct smtpd *s)
+{
+	if (s->verbosity)
+		strerr_warnwu1sys("write to client");
+	_exit(RC_CLIENT);
 }
 
 void
 smtpd_flush(struct smtpd *s)
 {
-	if (!buffer_timed_flush_g(&s->out, &s->deadline)) {
-		if (s->verbosity)
-			strerr_warnwu1sys("write to client");
-		_exit(RC_CLIENT);
-	}
+	if (!buffer_timed_flush_g(&s->out, &s->deadline))
+		lost(s);
 }
 
 void
 smtpd_replyn(struct smtpd *s, char const *r, size_t len)
 {
-	if (buffer_timed_put_g(&s->out, r, len, &s->deadline) < len ||
-	    buffer_timed_put_g(&s->out, "\r\n", 2, &s->deadline) < 2) {
-		if (s->verbosity)
-			strerr_warnwu1sys("write to client");
-		_exit(RC_CLIENT);
-	}
+	if (!line_put(&s->out, r, len, &s->deadline))
+		lost(s);
 	if (s->verbosity >= 2) {
 		char esc[LOG_ESC_MAX * 4 + 1];
 		log_esc(esc, sizeof esc, r, len);
@@ -693,18 +693,14 @@ main(int argc, char const *const *argv)
 {
 	static struct smtpd s;
 	static char inbuf[BUFFER_INSIZE], outbuf[BUFFER_OUTSIZE];
-	subgetopt l = SUBGETOPT_ZERO;
+	int n;
 
 	PROG = "smtpd";
 	s.verbosity = 1;
-	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
-		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
-			dieusage();
-	argc -= l.ind;
-	argv += l.ind;
-	if (argc < 1)
+	n = opt_verbosity(argc, argv, &s.verbosity);
+	if (n < 0 || n >= argc)
 		dieusage();
-	s.chain = argv;
+	s.chain = argv + n;
 	settings(&s);
 	noroot();
 	signal(SIGPIPE, SIG_IGN);
