@@ -3,9 +3,11 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include <skalibs/strerr.h>
 #include <skalibs/unix-timed.h>
 
 #include "line.h"
+#include "log.h"
 
 int
 line_waiting(buffer *b)
@@ -70,6 +72,20 @@ line_put(buffer *b, char const *s, size_t len, tain const *deadline)
 {
 	return buffer_timed_put_g(b, s, len, deadline) == len &&
 	    buffer_timed_put_g(b, "\r\n", 2, deadline) == 2;
+}
+
+int
+line_reply(buffer *b, char const *r, size_t len, tain const *deadline,
+    char const *session, unsigned int verbosity)
+{
+	if (!line_put(b, r, len, deadline))
+		return 0;
+	if (verbosity >= 2) {
+		char esc[LOG_ESC_MAX * 4 + 1];
+		log_esc(esc, sizeof esc, r, len);
+		strerr_warni4x("session=", session, " reply=", esc);
+	}
+	return 1;
 }
 
 void

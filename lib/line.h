@@ -1,7 +1,7 @@
 /* lib/line.h: protocol lines on skalibs buffers over non-blocking fds,
  * with a length cap and a deadline (timed_getlnmax, buffer_timed_put),
- * for the line-based servers (smtpd, pop3d, pop3d-mbox). Never exits
- * or logs. */
+ * for the line-based servers (smtpd, pop3d, pop3d-mbox). Never exits;
+ * logs only the replies of line_reply, at verbosity 2. */
 #ifndef CHAINMAIL_LINE_H
 #define CHAINMAIL_LINE_H
 
@@ -33,6 +33,11 @@ int line_get(buffer *b, char *dst, size_t max, size_t *len, tain const *deadline
 /* Write s[0..len) and CRLF into b, flushing as needed, until deadline.
  * 1 done, 0 not (errno; ETIMEDOUT at the deadline). */
 int line_put(buffer *b, char const *s, size_t len, tain const *deadline);
+
+/* line_put, and at verbosity 2 or more the log line the servers write
+ * for a reply: "session=<session> reply=<r, escaped>". */
+int line_reply(buffer *b, char const *r, size_t len, tain const *deadline,
+    char const *session, unsigned int verbosity);
 
 /* Set *deadline to secs seconds from now (a client's idle time). */
 void line_deadline(tain *deadline, unsigned long secs);

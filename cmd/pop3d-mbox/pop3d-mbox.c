@@ -76,15 +76,8 @@ mbox_put(struct mbox *s, char const *d, size_t len)
 void
 mbox_reply(struct mbox *s, char const *r)
 {
-	size_t len = strlen(r);
-
-	if (!line_put(&s->out, r, len, &s->deadline))
+	if (!line_reply(&s->out, r, strlen(r), &s->deadline, s->sessionid, s->verbosity))
 		lost(s);
-	if (s->verbosity >= 2) {
-		char esc[LOG_ESC_MAX * 4 + 1];
-		log_esc(esc, sizeof esc, r, len);
-		strerr_warni4x("session=", s->sessionid, " reply=", esc);
-	}
 }
 
 void

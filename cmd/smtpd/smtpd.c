@@ -52,13 +52,8 @@ smtpd_flush(struct smtpd *s)
 void
 smtpd_replyn(struct smtpd *s, char const *r, size_t len)
 {
-	if (!line_put(&s->out, r, len, &s->deadline))
+	if (!line_reply(&s->out, r, len, &s->deadline, s->sessionid, s->verbosity))
 		lost(s);
-	if (s->verbosity >= 2) {
-		char esc[LOG_ESC_MAX * 4 + 1];
-		log_esc(esc, sizeof esc, r, len);
-		strerr_warni4x("session=", s->sessionid, " reply=", esc);
-	}
 }
 
 void

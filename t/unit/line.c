@@ -10,6 +10,7 @@
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/tai.h>
+#include <skalibs/unix-timed.h>
 
 #include "line.h"
 #include "tap.h"
@@ -111,5 +112,22 @@ main(void)
 		close(fds[1]);
 	}
 	tap_ok(ok, "a line split at every offset across two writes");
+
+	{
+		buffer w;
+		char wspace[8], got[64];
+		ssize_t n;
+		open_pipe();
+		buffer_init(&w, &buffer_write, fds[1], wspace, sizeof wspace);
+		ok = line_put(&w, "+OK a reply longer than the buffer", 34, &deadline) &&
+		    line_reply(&w, "-ERR x", 6, &deadline, "s1", 0) && buffer_timed_flush_g(&w, &deadline);
+		n = read(fds[0], got, sizeof got);
+		tap_ok(ok && n == 44 && !memcmp(got, "+OK a reply longer than the buffer\r\n-ERR x\r\n", 44),
+		    "line_put and line_reply: the line and CRLF, through a small buffer");
+		close(fds[1]);
+		buffer_init(&w, &buffer_write, fds[1], wspace, sizeof wspace);
+		tap_ok(!line_put(&w, "0123456789", 10, &deadline), "a closed fd: 0");
+		close(fds[0]);
+	}
 	return tap_done();
 }
