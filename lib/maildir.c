@@ -391,3 +391,20 @@ fail:
 	d->file[0] = 0;
 	return rc;
 }
+
+/* moved here from imapd-mbox and pop3d-mbox, which had one each */
+int
+maildir_enter(char const *dir)
+{
+	char p[PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (chdir(dir) == 0)
+		return 1;
+	if (errno != ENOENT || len >= sizeof p)
+		return 0;
+	memcpy(p, dir, len + 1);
+	while (len > 1 && p[len - 1] == '/')
+		p[--len] = 0;
+	return maildir_create(p) && chdir(p) == 0 ? 1 : -1;
+}

@@ -37,6 +37,10 @@ int maildir_path_ok(char const *path);
 /* Create path (and missing parents, mode 0700) with tmp/ new/ cur/,
  * fsyncing each parent that got a new entry. 1 ok, 0 error (errno). */
 int maildir_create(char const *path);
+/* chdir to the Maildir dir; one that does not exist yet (a new account:
+ * its Maildir appears on first use) is created first, trailing slashes
+ * dropped. 1 ok; 0 the chdir failed (errno); -1 the creation failed. */
+int maildir_enter(char const *dir);
 /* A unique file name "<sec>.M<usec>P<pid>Q<seq>.<host>" (host with '/'
  * and ':' escaped as \057 and \072). 1 ok, 0 too long. */
 int maildir_unique(char *buf, size_t max, unsigned long seq);

@@ -5,7 +5,6 @@
  * the authenticated and selected states of RFC 3501. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,12 +15,12 @@
 #include <unistd.h>
 
 #include <skalibs/djbunix.h>
-#include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
-#include <skalibs/types.h>
 
 #include "cfg.h"
+#include "handoff.h"
 #include "log.h"
+#include "opt.h"
 #include "maildir.h"
 #include "mbox.h"
 #include "rc.h"
@@ -388,32 +387,16 @@ session(struct session *s)
 /* ---------------------------------------------------------------- start */
 
 /* Tell the pre-auth half we have the client; take over the commands it
- * had read ahead. */
+ * had read ahead (lib/handoff). */
 static void
 handoff(struct session *s)
 {
-	char const *v = getenv("IMAPD_HANDOFF_FD");
-	unsigned int fd;
+	ssize_t n = handoff_take("IMAPD_HANDOFF_FD", s->io.in + s->io.inlen,
+	    sizeof s->io.in - s->io.inlen);
 
-	if (!v)
-		return;
-	unsetenv("IMAPD_HANDOFF_FD");
-	if (!uint0_scan(v, &fd) || fd < 3 || fd > 1023 || fcntl((int)fd, F_GETFD) < 0)
-		return;
-	coe((int)fd);
-	if (write((int)fd, "+", 1) != 1)
+	if (n < 0)
 		strerr_diefu1sys(RC_TEMP, "write to the pre-authentication half");
-	for (;;) {
-		ssize_t r = read((int)fd, s->io.in + s->io.inlen, sizeof s->io.in - s->io.inlen);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		s->io.inlen += (size_t)r;
-		if (s->io.inlen == sizeof s->io.in)
-			break;
-	}
-	close((int)fd);
+	s->io.inlen += (size_t)n;
 }
 
 static void
@@ -459,18 +442,16 @@ int
 main(int argc, char const *const *argv)
 {
 	static struct session s;
-	subgetopt l = SUBGETOPT_ZERO;
+	int n;
 	char const *dir;
 
 	PROG = "imapd-mbox";
 	s.verbosity = 1;
-	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
-		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
-			dieusage();
-	argc -= l.ind;
-	argv += l.ind;
-	if (argc > 1)
+	n = opt_verbosity(argc, argv, &s.verbosity);
+	if (n < 0 || argc - n > 1)
 		dieusage();
+	argc -= n;
+	argv += n;
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);
 	imapio_init(&s.io, 0, 1, (unsigned int)s.timeout);
@@ -482,17 +463,11 @@ main(int argc, char const *const *argv)
 		fail(&s, "[UNAVAILABLE] The mailbox half does not run as root", "run (as root)");
 	dir = argc ? argv[0] : cfg_str("MAILDIR", 0);
 	s.maildir = dir ? dir : ".";
-	if (dir && chdir(dir) < 0) {
-		/* a new account: its Maildir appears on first use */
-		char p[PATH_MAX];
-		size_t len = strlen(dir);
-		if (errno != ENOENT || len >= sizeof p)
-			fail(&s, "[UNAVAILABLE] Cannot open the mailbox", "chdir to the Maildir");
-		memcpy(p, dir, len + 1);
-		while (len > 1 && p[len - 1] == '/')
-			p[--len] = 0;
-		if (!maildir_create(p) || chdir(p) < 0)
-			fail(&s, "[UNAVAILABLE] Cannot open the mailbox", "create the Maildir");
+	if (dir) {
+		int r = maildir_enter(dir);
+		if (r < 1)
+			fail(&s, "[UNAVAILABLE] Cannot open the mailbox",
+			    r ? "create the Maildir" : "chdir to the Maildir");
 	}
 	if (!folder_make("."))
 		fail(&s, "[UNAVAILABLE] Cannot open the mailbox", "create the Maildir");

@@ -7,32 +7,28 @@
  * the hand-off socket when it has the client, takes over the commands
  * read ahead, and sends the tagged OK itself. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <skalibs/allreadwrite.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
-#include <skalibs/types.h>
 
-#include "base64.h"
 #include "cfg.h"
 #include "client.h"
+#include "handoff.h"
 #include "imapio.h"
 #include "imapparse.h"
 #include "log.h"
+#include "opt.h"
 #include "noroot.h"
 #include "rc.h"
+#include "saslplain.h"
 #include "ucspitls.h"
 
 #define USAGE "imapd [ -v verbosity ] prog [ args... ]"
@@ -142,105 +138,27 @@ capabilities(struct imapd *s)
 	return buf;
 }
 
-/* Give the client to the mailbox half: never returns. */
-static void
-handedoff(struct imapd *s, pid_t pid, char const *mech)
-{
-	int wstat, nul;
-
-	nul = open("/dev/null", O_RDWR);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		dup2(nul, 1);
-		if (nul > 1)
-			close(nul);
-	}
-	if (s->verbosity) {
-		char esc[LOG_ESC_MAX * 4 + 1];
-		log_esc(esc, sizeof esc, s->user, strlen(s->user));
-		strerr_warni("session=", s->sessionid, " event=login user=\"", esc, "\" mech=", mech,
-		    s->tls.active ? " tls=1" : " tls=0");
-	}
-	while (waitpid(pid, &wstat, 0) < 0)
-		if (errno != EINTR)
-			_exit(RC_TEMP);
-	_exit(WIFEXITED(wstat) ? WEXITSTATUS(wstat) : RC_TEMP);
-}
-
-/* Run the checkpassword program: 1 bad login, RC_TEMP temporary; on
- * success the child has the session and this does not return. */
+/* Run the checkpassword program (lib/handoff): 1 bad login, RC_TEMP
+ * temporary; when the child has the session, waits for its end and
+ * exits with its status. */
 static int
 check(struct imapd *s, char const *pass, size_t plen, char const *mech)
 {
-	int p[2], sp[2], wstat;
+	char const *env[] = { "IMAPD_SESSION", s->sessionid, "IMAPD_TAG", s->p.tag,
+	    "IMAPD_TLS", s->tls.active ? "1" : "0", 0 };
+	struct handoff h = { .argv = s->prog, .fd = HANDOFF_FD, .fdvar = "IMAPD_HANDOFF_FD",
+	    .env = env, .verbosity = s->verbosity, .session = s->sessionid, .mech = mech,
+	    .tls = s->tls.active };
+	struct iovec v = { .iov_base = s->io.in + s->io.inpos,
+	    .iov_len = s->io.inlen - s->io.inpos };
 	size_t ulen = strlen(s->user);
-	pid_t pid;
-	ssize_t r;
-	char c;
+	int r;
 
 	flush(s);
-	if (pipecoe(p) < 0)
-		return RC_TEMP;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-		close(p[0]);
-		close(p[1]);
-		return RC_TEMP;
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		close(sp[0]);
-		close(sp[1]);
-		return RC_TEMP;
-	}
-	if (!pid) {
-		char fd[16];
-		int a = fcntl(p[0], F_DUPFD, 10), b = fcntl(sp[1], F_DUPFD, 10);
-		if (a < 0 || b < 0 || dup2(a, 3) < 0 || dup2(b, HANDOFF_FD) < 0)
-			_exit(RC_TEMP);
-		close(a);
-		close(b);
-		snprintf(fd, sizeof fd, "%d", HANDOFF_FD);
-		if (setenv("IMAPD_HANDOFF_FD", fd, 1) < 0 ||
-		    setenv("IMAPD_SESSION", s->sessionid, 1) < 0 ||
-		    setenv("IMAPD_TAG", s->p.tag, 1) < 0 ||
-		    setenv("IMAPD_TLS", s->tls.active ? "1" : "0", 1) < 0)
-			_exit(RC_TEMP);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(s->prog[0], (char *const *)s->prog);
-		strerr_warnwu2sys("exec ", s->prog[0]);
-		_exit(RC_TEMP);
-	}
-	close(p[0]);
-	close(sp[1]);
-	/* the credentials fit in a pipe buffer, the input read ahead (at
-	 * most our input buffer) in the socket's: neither write blocks */
-	if (allwrite(p[1], s->user, ulen) < ulen || allwrite(p[1], "", 1) < 1 ||
-	    allwrite(p[1], pass, plen) < plen || allwrite(p[1], "\0", 2) < 2)
-		strerr_warnwu1sys("write the credentials");
-	close(p[1]);
-	if (s->io.inlen > s->io.inpos &&
-	    allwrite(sp[0], s->io.in + s->io.inpos, s->io.inlen - s->io.inpos) <
-	    s->io.inlen - s->io.inpos)
-		strerr_warnwu1sys("pass on the pipelined commands");
-	shutdown(sp[0], SHUT_WR);
-	do
-		r = read(sp[0], &c, 1);
-	while (r < 0 && errno == EINTR);
-	close(sp[0]);
-	if (r == 1)
-		handedoff(s, pid, mech);
-	while (waitpid(pid, &wstat, 0) < 0)
-		if (errno != EINTR)
-			return RC_TEMP;
-	if (WIFEXITED(wstat) && WEXITSTATUS(wstat) == 0)
-		handedoff(s, pid, mech);	/* a program that is not imapd-mbox */
-	if (WIFEXITED(wstat) && WEXITSTATUS(wstat) == 1)
-		return 1;
-	strerr_warnw2x("checkpassword program failed: ",
-	    WIFEXITED(wstat) ? "non-zero exit" : "killed by a signal");
-	return RC_TEMP;
+	r = handoff_login(&h, s->user, ulen, pass, plen, &v, 1);
+	if (r == HANDOFF_TAKEN)
+		_exit(handoff_wait(&h));
+	return r == HANDOFF_BADLOGIN ? 1 : RC_TEMP;
 }
 
 static void
@@ -307,8 +225,10 @@ static void
 do_authenticate(struct imapd *s)
 {
 	char buf[USER_MAX + PASS_MAX + USER_MAX + 3];
-	char const *ir, *z1, *z2;
-	size_t irlen, n, ulen;
+	struct saslplain cred;
+	char const *ir;
+	size_t irlen;
+	int r;
 
 	if (s->p.nargs < 3 || s->p.nargs > 4 || s->p.args[2].type != IMAP_ARG_ATOM ||
 	    (s->p.nargs == 4 && s->p.args[3].type != IMAP_ARG_ATOM)) {
@@ -347,23 +267,16 @@ do_authenticate(struct imapd *s)
 			return;
 		}
 	}
-	if (irlen == 1 && ir[0] == '=')
-		n = 0;
-	else
-		n = base64_decode(buf, sizeof buf, ir, irlen);
+	r = saslplain_decode(buf, sizeof buf, ir, irlen, &cred);
 	explicit_bzero(s->sasl, sizeof s->sasl);
-	if (n == (size_t)-1) {
+	if (r == SASLPLAIN_BASE64) {
 		bad(s, "Invalid base64 data");
 		return;
 	}
-	/* authzid \0 authcid \0 passwd; an authzid must be the authcid */
-	z1 = memchr(buf, 0, n);
-	z2 = z1 ? memchr(z1 + 1, 0, n - (size_t)(z1 + 1 - buf)) : 0;
-	ulen = z2 ? (size_t)(z2 - z1 - 1) : 0;
-	if (!z2 || (z1 != buf && ((size_t)(z1 - buf) != ulen || memcmp(buf, z1 + 1, ulen))))
-		login(s, "", 0, "", 0, "PLAIN");
+	if (r == SASLPLAIN_OK)
+		login(s, cred.user, cred.ulen, cred.pass, cred.plen, "PLAIN");
 	else
-		login(s, z1 + 1, ulen, z2 + 1, n - (size_t)(z2 + 1 - buf), "PLAIN");
+		login(s, "", 0, "", 0, "PLAIN");
 	explicit_bzero(buf, sizeof buf);
 }
 
@@ -535,18 +448,14 @@ int
 main(int argc, char const *const *argv)
 {
 	static struct imapd s;
-	subgetopt l = SUBGETOPT_ZERO;
+	int n;
 
 	PROG = "imapd";
 	s.verbosity = 1;
-	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
-		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
-			dieusage();
-	argc -= l.ind;
-	argv += l.ind;
-	if (argc < 1)
+	n = opt_verbosity(argc, argv, &s.verbosity);
+	if (n < 0 || n >= argc)
 		dieusage();
-	s.prog = argv;
+	s.prog = argv + n;
 	noroot();
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);

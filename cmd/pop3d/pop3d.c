@@ -5,33 +5,30 @@
  * credentials on fd 3; that program runs the mailbox half (pop3d-mbox)
  * as the user. This half never opens a mailbox. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <skalibs/allreadwrite.h>
 #include <skalibs/buffer.h>
 #include <skalibs/djbunix.h>
-#include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
-#include <skalibs/types.h>
 #include <skalibs/unix-timed.h>
 
-#include "base64.h"
 #include "cfg.h"
 #include "client.h"
+#include "handoff.h"
+#include "line.h"
 #include "log.h"
+#include "opt.h"
 #include "pop3.h"
 #include "noroot.h"
 #include "rc.h"
+#include "saslplain.h"
 #include "ucspitls.h"
 
 #define USAGE "pop3d [ -v verbosity ] checkpassword-prog [ args... ]"
@@ -68,39 +65,27 @@ struct pop3d {
 
 static char inbuf[BUFFER_INSIZE], outbuf[BUFFER_OUTSIZE];
 
+/* The client does not take our replies: nothing more to say. */
 static void
-deadline(struct pop3d *s)
+lost(struct pop3d *s)
 {
-	tain_now_g();
-	tain_addsec_g(&s->deadline, (int)s->timeout);
+	if (s->verbosity)
+		strerr_warnwu1sys("write to client");
+	_exit(RC_CLIENT);
 }
 
 static void
 flush(struct pop3d *s)
 {
-	if (!buffer_timed_flush_g(&s->out, &s->deadline)) {
-		if (s->verbosity)
-			strerr_warnwu1sys("write to client");
-		_exit(RC_CLIENT);
-	}
+	if (!buffer_timed_flush_g(&s->out, &s->deadline))
+		lost(s);
 }
 
 static void
 reply(struct pop3d *s, char const *r)
 {
-	size_t len = strlen(r);
-
-	if (buffer_timed_put_g(&s->out, r, len, &s->deadline) < len ||
-	    buffer_timed_put_g(&s->out, "\r\n", 2, &s->deadline) < 2) {
-		if (s->verbosity)
-			strerr_warnwu1sys("write to client");
-		_exit(RC_CLIENT);
-	}
-	if (s->verbosity >= 2) {
-		char esc[LOG_ESC_MAX * 4 + 1];
-		log_esc(esc, sizeof esc, r, len);
-		strerr_warni4x("session=", s->sessionid, " reply=", esc);
-	}
+	if (!line_reply(&s->out, r, strlen(r), &s->deadline, s->sessionid, s->verbosity))
+		lost(s);
 }
 
 static void
@@ -128,50 +113,37 @@ error(struct pop3d *s, char const *r)
 	reply(s, r);
 }
 
-static int
-line_waiting(struct pop3d *s)
-{
-	struct iovec v[2];
-
-	buffer_rpeek(&s->in, v);
-	return (v[0].iov_len && memchr(v[0].iov_base, '\n', v[0].iov_len)) ||
-	    (v[1].iov_len && memchr(v[1].iov_base, '\n', v[1].iov_len));
-}
-
 /* One line from the client, CRLF removed; secret: never log it. */
 static size_t
 getline_(struct pop3d *s, int secret)
 {
-	size_t w = 0;
-	ssize_t r;
+	size_t w;
 
 	/* PIPELINING: answer a batch only when we would wait for more */
-	if (!line_waiting(s))
+	if (!line_waiting(&s->in))
 		flush(s);
-	deadline(s);
-	r = timed_getlnmax_g(&s->in, s->line, s->linemax + 1, &w, '\n', &s->deadline);
-	if (r < 0) {
-		if (errno == ETIMEDOUT) {
-			reply(s, "-ERR autologout: idle for too long");
-			bye(s, "timeout", RC_CLIENT);
-		}
-		if (errno == ERANGE) {
-			reply(s, "-ERR line too long");
-			bye(s, "linetoolong", RC_CLIENT);
-		}
+	line_deadline(&s->deadline, s->timeout);
+	switch (line_get(&s->in, s->line, s->linemax + 1, &w, &s->deadline, 0)) {
+	case LINE_OK:
+		break;
+	case LINE_TIMEOUT:
+		reply(s, "-ERR autologout: idle for too long");
+		bye(s, "timeout", RC_CLIENT);
+		break;
+	case LINE_TOOLONG:
+		reply(s, "-ERR line too long");
+		bye(s, "linetoolong", RC_CLIENT);
+		break;
+	case LINE_EOF:
+		if (s->verbosity)
+			strerr_warni3x("session=", s->sessionid, " event=eof");
+		_exit(RC_CLIENT);
+	default:
 		if (s->verbosity)
 			strerr_warnwu1sys("read from client");
 		_exit(RC_CLIENT);
 	}
-	if (r == 0 || !w || s->line[w - 1] != '\n') {
-		if (s->verbosity)
-			strerr_warni3x("session=", s->sessionid, " event=eof");
-		_exit(RC_CLIENT);
-	}
-	w--;
-	if (w && s->line[w - 1] == '\r')
-		w--;
-	s->line[w] = 0;
+	w = line_chomp(s->line, w);
 	if (s->verbosity >= 2) {
 		char esc[LOG_ESC_MAX * 4 + 1];
 		size_t show = w;
@@ -216,105 +188,25 @@ loginok(struct pop3d *s)
 	return 0;
 }
 
-/* Give the client to the mailbox half: never returns. */
-static void
-handedoff(struct pop3d *s, pid_t pid, char const *mech)
-{
-	int wstat, nul;
-
-	/* the client is the child's now: let go of our ends */
-	nul = open("/dev/null", O_RDWR);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		dup2(nul, 1);
-		if (nul > 1)
-			close(nul);
-	}
-	if (s->verbosity) {
-		char esc[LOG_ESC_MAX * 4 + 1];
-		log_esc(esc, sizeof esc, s->user, strlen(s->user));
-		strerr_warni("session=", s->sessionid, " event=login user=\"", esc, "\" mech=", mech,
-		    s->tls.active ? " tls=1" : " tls=0");
-	}
-	while (waitpid(pid, &wstat, 0) < 0)
-		if (errno != EINTR)
-			_exit(RC_TEMP);
-	_exit(WIFEXITED(wstat) ? WEXITSTATUS(wstat) : RC_TEMP);
-}
-
-/* Run the checkpassword program. Returns 1 bad login, RC_TEMP for a
- * temporary failure; on success the child has the session and this
- * does not return. */
+/* Run the checkpassword program (lib/handoff). Returns 1 bad login,
+ * RC_TEMP for a temporary failure; when the child has the client, waits
+ * for the session's end and exits with its status. */
 static int
 check(struct pop3d *s, char const *pass, size_t plen, char const *mech)
 {
-	int p[2], sp[2], wstat;
+	char const *env[] = { "POP3D_SESSION", s->sessionid, 0 };
+	struct handoff h = { .argv = s->prog, .fd = HANDOFF_FD, .fdvar = "POP3D_HANDOFF_FD",
+	    .env = env, .verbosity = s->verbosity, .session = s->sessionid, .mech = mech,
+	    .tls = s->tls.active };
 	struct iovec v[2];
-	pid_t pid;
-	char c;
-	ssize_t r;
+	int r;
 
 	flush(s);	/* our replies go out before the child's */
-	if (pipecoe(p) < 0)
-		return RC_TEMP;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-		close(p[0]);
-		close(p[1]);
-		return RC_TEMP;
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		close(sp[0]);
-		close(sp[1]);
-		return RC_TEMP;
-	}
-	if (!pid) {
-		char fd[16];
-		int a = fcntl(p[0], F_DUPFD, 10), b = fcntl(sp[1], F_DUPFD, 10);
-		if (a < 0 || b < 0 || dup2(a, 3) < 0 || dup2(b, HANDOFF_FD) < 0)
-			_exit(RC_TEMP);
-		close(a);
-		close(b);
-		snprintf(fd, sizeof fd, "%d", HANDOFF_FD);
-		if (setenv("POP3D_HANDOFF_FD", fd, 1) < 0 || setenv("POP3D_SESSION", s->sessionid, 1) < 0)
-			_exit(RC_TEMP);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(s->prog[0], (char *const *)s->prog);
-		strerr_warnwu2sys("exec ", s->prog[0]);
-		_exit(RC_TEMP);
-	}
-	close(p[0]);
-	close(sp[1]);
-	/* the credentials fit in a pipe buffer, the unread input (at most
-	 * our input buffer) in the socket's: neither write blocks */
-	if (allwrite(p[1], s->user, s->userlen) < s->userlen || allwrite(p[1], "", 1) < 1 ||
-	    allwrite(p[1], pass, plen) < plen || allwrite(p[1], "\0", 2) < 2)
-		strerr_warnwu1sys("write the credentials");
-	close(p[1]);
 	buffer_rpeek(&s->in, v);
-	/* EPIPE: the program is gone already (a bad login, most likely) */
-	if (((v[0].iov_len && allwrite(sp[0], v[0].iov_base, v[0].iov_len) < v[0].iov_len) ||
-	    (v[1].iov_len && allwrite(sp[0], v[1].iov_base, v[1].iov_len) < v[1].iov_len)) &&
-	    errno != EPIPE)
-		strerr_warnwu1sys("pass on the pipelined commands");
-	shutdown(sp[0], SHUT_WR);
-	do
-		r = read(sp[0], &c, 1);
-	while (r < 0 && errno == EINTR);
-	close(sp[0]);
-	if (r == 1)
-		handedoff(s, pid, mech);
-	while (waitpid(pid, &wstat, 0) < 0)
-		if (errno != EINTR)
-			return RC_TEMP;
-	if (WIFEXITED(wstat) && WEXITSTATUS(wstat) == 0)
-		handedoff(s, pid, mech);	/* a program that is not pop3d-mbox */
-	if (WIFEXITED(wstat) && WEXITSTATUS(wstat) == 1)
-		return 1;
-	strerr_warnw2x("checkpassword program failed: ", WIFEXITED(wstat) ? "non-zero exit" : "killed by a signal");
-	return RC_TEMP;
+	r = handoff_login(&h, s->user, s->userlen, pass, plen, v, 2);
+	if (r == HANDOFF_TAKEN)
+		_exit(handoff_wait(&h));
+	return r == HANDOFF_BADLOGIN ? 1 : RC_TEMP;
 }
 
 static void
@@ -383,8 +275,10 @@ static void
 do_auth(struct pop3d *s, struct pop3_cmd const *c)
 {
 	char buf[POP3_USER_MAX + POP3_PASS_MAX + POP3_USER_MAX + 3];
-	char const *ir, *z1, *z2;
-	size_t irlen, n, ulen;
+	struct saslplain cred;
+	char const *ir;
+	size_t irlen;
+	int r;
 
 	if (!c->argc) {
 		/* the mechanism list, as RFC 1734 servers give it */
@@ -412,31 +306,22 @@ do_auth(struct pop3d *s, struct pop3_cmd const *c)
 			return;
 		}
 	}
-	if (irlen == 1 && ir[0] == '=')
-		n = 0;
-	else
-		n = base64_decode(buf, sizeof buf, ir, irlen);
+	r = saslplain_decode(buf, sizeof buf, ir, irlen, &cred);
 	explicit_bzero(s->line, sizeof s->line);
-	if (n == (size_t)-1) {
-		explicit_bzero(buf, sizeof buf);
+	if (r == SASLPLAIN_BASE64) {
 		error(s, "-ERR invalid base64 data");
 		return;
 	}
-	/* authzid \0 authcid \0 passwd */
-	z1 = memchr(buf, 0, n);
-	z2 = z1 ? memchr(z1 + 1, 0, n - (size_t)(z1 + 1 - buf)) : 0;
-	ulen = z2 ? (size_t)(z2 - z1 - 1) : 0;
-	if (!z2 || !ulen || ulen > POP3_USER_MAX ||
-	    (z1 != buf && ((size_t)(z1 - buf) != ulen || memcmp(buf, z1 + 1, ulen)))) {
+	if (r != SASLPLAIN_OK || !cred.ulen || cred.ulen > POP3_USER_MAX) {
 		explicit_bzero(buf, sizeof buf);
 		s->userlen = 0;
 		login(s, "", 0, "PLAIN");	/* counted as a failed login */
 		return;
 	}
-	memcpy(s->user, z1 + 1, ulen);
-	s->user[ulen] = 0;
-	s->userlen = ulen;
-	login(s, z2 + 1, n - (size_t)(z2 + 1 - buf), "PLAIN");
+	memcpy(s->user, cred.user, cred.ulen);
+	s->user[cred.ulen] = 0;
+	s->userlen = cred.ulen;
+	login(s, cred.pass, cred.plen, "PLAIN");
 	explicit_bzero(buf, sizeof buf);
 }
 
@@ -564,19 +449,15 @@ int
 main(int argc, char const *const *argv)
 {
 	static struct pop3d s;
-	subgetopt l = SUBGETOPT_ZERO;
+	int n;
 
 	PROG = "pop3d";
 	noroot();
 	s.verbosity = 1;
-	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
-		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
-			dieusage();
-	argc -= l.ind;
-	argv += l.ind;
-	if (argc < 1)
+	n = opt_verbosity(argc, argv, &s.verbosity);
+	if (n < 0 || n >= argc)
 		dieusage();
-	s.prog = argv;
+	s.prog = argv + n;
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);
 	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
@@ -586,7 +467,7 @@ main(int argc, char const *const *argv)
 	client_sessionid(s.sessionid, sizeof s.sessionid);
 	ucspitls_init(&s.tls);
 	tain_now_set_stopwatch_g();
-	deadline(&s);
+	line_deadline(&s.deadline, s.timeout);
 	if (s.verbosity)
 		strerr_warni("session=", s.sessionid, " event=connect ip=", s.remoteip,
 		    s.tls.active ? " tls=1" : " tls=0");

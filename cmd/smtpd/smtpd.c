@@ -9,15 +9,15 @@
 #include <unistd.h>
 
 #include <skalibs/djbunix.h>
-#include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
-#include <skalibs/types.h>
 #include <skalibs/unix-timed.h>
 
 #include "cfg.h"
 #include "cidr.h"
 #include "client.h"
+#include "line.h"
 #include "log.h"
+#include "opt.h"
 #include "noroot.h"
 #include "rc.h"
 #include "words.h"
@@ -30,34 +30,30 @@
 void
 smtpd_deadline(struct smtpd *s)
 {
-	tain_now_g();
-	tain_addsec_g(&s->deadline, (int)s->timeout);
+	line_deadline(&s->deadline, s->timeout);
+}
+
+/* The client does not take our replies: nothing more to say. */
+static void
+lost(struct smtpd *s)
+{
+	if (s->verbosity)
+		strerr_warnwu1sys("write to client");
+	_exit(RC_CLIENT);
 }
 
 void
 smtpd_flush(struct smtpd *s)
 {
-	if (!buffer_timed_flush_g(&s->out, &s->deadline)) {
-		if (s->verbosity)
-			strerr_warnwu1sys("write to client");
-		_exit(RC_CLIENT);
-	}
+	if (!buffer_timed_flush_g(&s->out, &s->deadline))
+		lost(s);
 }
 
 void
 smtpd_replyn(struct smtpd *s, char const *r, size_t len)
 {
-	if (buffer_timed_put_g(&s->out, r, len, &s->deadline) < len ||
-	    buffer_timed_put_g(&s->out, "\r\n", 2, &s->deadline) < 2) {
-		if (s->verbosity)
-			strerr_warnwu1sys("write to client");
-		_exit(RC_CLIENT);
-	}
-	if (s->verbosity >= 2) {
-		char esc[LOG_ESC_MAX * 4 + 1];
-		log_esc(esc, sizeof esc, r, len);
-		strerr_warni4x("session=", s->sessionid, " reply=", esc);
-	}
+	if (!line_reply(&s->out, r, len, &s->deadline, s->sessionid, s->verbosity))
+		lost(s);
 }
 
 void
@@ -260,42 +256,6 @@ add_rcpt(struct smtpd *s, struct addr const *a)
 	return 1;
 }
 
-/* Is a whole line waiting in the input buffer? */
-static int
-line_waiting(struct smtpd *s)
-{
-	struct iovec v[2];
-
-	buffer_rpeek(&s->in, v);
-	return (v[0].iov_len && memchr(v[0].iov_base, '\n', v[0].iov_len)) ||
-	    (v[1].iov_len && memchr(v[1].iov_base, '\n', v[1].iov_len));
-}
-
-/* Throw the input away up to and including the next LF: 1 done, 0 EOF,
- * -1 error (errno set; ETIMEDOUT at the deadline). */
-static int
-skipline(struct smtpd *s)
-{
-	for (;;) {
-		struct iovec v[2];
-		char const *nl;
-
-		buffer_rpeek(&s->in, v);
-		if (!v[0].iov_len) {
-			ssize_t r = buffer_timed_fill_g(&s->in, &s->deadline);
-			if (r <= 0)
-				return r < 0 ? -1 : 0;
-			continue;
-		}
-		nl = memchr(v[0].iov_base, '\n', v[0].iov_len);
-		if (nl) {
-			buffer_rseek(&s->in, (size_t)(nl - (char const *)v[0].iov_base) + 1);
-			return 1;
-		}
-		buffer_rseek(&s->in, v[0].iov_len);
-	}
-}
-
 /* Read one command line. Returns its length, CRLF removed. A line over
  * the limit (SMTPD_LINEMAX; SMTP_AUTH_LINE_MAX for an AUTH command or a
  * SASL response) is read to its end and thrown away, answered 500 and
@@ -307,41 +267,34 @@ smtpd_getline(struct smtpd *s)
 	/* the longest line we read whole; RFC 4954 4: 12288 octets and CRLF */
 	size_t max = s->linemax > SMTP_AUTH_LINE_MAX + 2 ? s->linemax : SMTP_AUTH_LINE_MAX + 2;
 	size_t w;
-	ssize_t r;
-	int toolong;
+	int r, toolong;
 
 again:
-	w = 0;
-	toolong = 0;
 	/* PIPELINING: answer a batch only when we would wait for more */
-	if (!line_waiting(s))
+	if (!line_waiting(&s->in))
 		smtpd_flush(s);
 	smtpd_deadline(s);
-	r = timed_getlnmax_g(&s->in, s->line, max + 1, &w, '\n', &s->deadline);
-	if (r < 0 && errno == ERANGE) {
-		/* the rest of the line (unless the buffer ended just with its
-		 * LF), under the same deadline: a line that never ends ends
-		 * the session at SMTPD_TIMEOUT */
-		toolong = 1;
-		r = w && s->line[w - 1] == '\n' ? 1 : skipline(s);
+	/* a line over the limit is read to its end, under the same
+	 * deadline: a line that never ends ends the session at SMTPD_TIMEOUT */
+	r = line_get(&s->in, s->line, max + 1, &w, &s->deadline, 1);
+	if (r == LINE_TIMEOUT) {
+		reply_host(s, "421 4.4.2", "timeout, closing connection");
+		if (s->verbosity)
+			strerr_warni3x("session=", s->sessionid, " event=timeout");
+		bye(s, RC_CLIENT);
 	}
-	if (r < 0) {
-		if (errno == ETIMEDOUT) {
-			reply_host(s, "421 4.4.2", "timeout, closing connection");
-			if (s->verbosity)
-				strerr_warni3x("session=", s->sessionid, " event=timeout");
-			bye(s, RC_CLIENT);
-		}
+	if (r == LINE_ERR) {
 		if (s->verbosity)
 			strerr_warnwu1sys("read from client");
 		_exit(RC_CLIENT);
 	}
-	if (r == 0 || (!toolong && (!w || s->line[w - 1] != '\n'))) {
+	if (r == LINE_EOF) {
 		/* EOF, possibly in the middle of a line */
 		if (s->verbosity)
 			strerr_warni3x("session=", s->sessionid, " event=eof");
 		_exit(s->state >= SMTPD_MAIL ? RC_CLIENT : RC_OK);
 	}
+	toolong = r == LINE_TOOLONG;
 	/* only AUTH and the SASL responses may use the longer limit */
 	if (!toolong && w > s->linemax && !s->secret &&
 	    !(w > 5 && !strncasecmp(s->line, "AUTH ", 5)))
@@ -357,10 +310,7 @@ again:
 			return SMTPD_LINE_TOOLONG;
 		goto again;
 	}
-	w--;
-	if (w && s->line[w - 1] == '\r')
-		w--;
-	s->line[w] = 0;
+	w = line_chomp(s->line, w);
 	if (s->verbosity >= 2 && !s->secret) {
 		char esc[LOG_ESC_MAX * 4 + 1];
 		size_t show = w;
@@ -738,18 +688,14 @@ main(int argc, char const *const *argv)
 {
 	static struct smtpd s;
 	static char inbuf[BUFFER_INSIZE], outbuf[BUFFER_OUTSIZE];
-	subgetopt l = SUBGETOPT_ZERO;
+	int n;
 
 	PROG = "smtpd";
 	s.verbosity = 1;
-	for (int opt; (opt = subgetopt_r(argc, argv, "v:", &l)) != -1;)
-		if (opt != 'v' || !uint0_scan(l.arg, &s.verbosity))
-			dieusage();
-	argc -= l.ind;
-	argv += l.ind;
-	if (argc < 1)
+	n = opt_verbosity(argc, argv, &s.verbosity);
+	if (n < 0 || n >= argc)
 		dieusage();
-	s.chain = argv;
+	s.chain = argv + n;
 	settings(&s);
 	noroot();
 	signal(SIGPIPE, SIG_IGN);
