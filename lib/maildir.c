@@ -9,6 +9,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <skalibs/allreadwrite.h>
+
 #include "maildir.h"
 #include "rc.h"
 
@@ -239,22 +241,6 @@ has_ctl(char const *s)
 	return 0;
 }
 
-static int
-writeall(int fd, char const *s, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, s, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return 0;
-		}
-		s += w;
-		len -= (size_t)w;
-	}
-	return 1;
-}
-
 /* A temporary failure from errno: the status code says what kind. */
 static int
 temp(struct maildir_deliv *d, char const *what)
@@ -319,7 +305,7 @@ maildir_deliver(struct maildir_deliv *d, int fd)
 	}
 
 	n = snprintf(head, sizeof head, "Return-Path: <%s>\nDelivered-To: %s\n", d->sender, d->rcpt);
-	if (!writeall(out, head, (size_t)n)) {
+	if (allwrite(out, head, (size_t)n) < (size_t)n) {
 		rc = temp(d, "write");
 		goto fail;
 	}
@@ -344,7 +330,7 @@ maildir_deliver(struct maildir_deliv *d, int fd)
 			rc = perm(d, "5.2.2 mailbox full");
 			goto fail;
 		}
-		if (!writeall(out, buf, (size_t)r)) {
+		if (allwrite(out, buf, (size_t)r) < (size_t)r) {
 			rc = temp(d, "write");
 			goto fail;
 		}

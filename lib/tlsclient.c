@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "slurp.h"
 #include "tls.h"
 #include "tlsclient.h"
 
@@ -228,53 +229,16 @@ tlsc_anchors_load(struct tlsc_anchors *a, char const *path)
 {
 	struct stat st;
 	char *buf;
-	size_t got = 0;
-	int fd, rc, e;
+	size_t len;
+	int rc;
 
 	a->n = 0;
 	a->ta = 0;
 	a->mem = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return TLSC_ESYS;
-	if (fstat(fd, &st) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return TLSC_ESYS;
-	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size > TLSC_CA_FILE_MAX) {
-		close(fd);
-		return TLSC_ETOOBIG;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return TLSC_ESYS;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = errno;
-			free(buf);
-			close(fd);
-			errno = e;
-			return TLSC_ESYS;
-		}
-		if (!r)
-			break;
-		got += (size_t)r;
-		if (got > (size_t)st.st_size) {
-			/* it grew while we read it */
-			free(buf);
-			close(fd);
-			return TLSC_ETOOBIG;
-		}
-	}
-	close(fd);
-	rc = tlsc_anchors_parse(a, buf, got);
+	buf = slurp_file(path, TLSC_CA_FILE_MAX, &len, &st);
+	if (!buf)
+		return errno == EFBIG ? TLSC_ETOOBIG : TLSC_ESYS;
+	rc = tlsc_anchors_parse(a, buf, len);
 	free(buf);
 	return rc;
 }

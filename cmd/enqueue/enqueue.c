@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <skalibs/allreadwrite.h>
 #include <skalibs/strerr.h>
 
 #include "cfg.h"
@@ -59,7 +60,7 @@ static void
 reply(struct enqueue *q, char const *text)
 {
 	if (q->fd3)
-		queue_writeall(3, text, strlen(text));
+		allwrite(3, text, strlen(text));
 }
 
 static void
@@ -105,7 +106,7 @@ copy_message(struct enqueue *q)
 			q->bytes += (unsigned long long)r;
 		}
 		if ((!r || n == sizeof buf) && n) {
-			if (!queue_writeall(q->tmpfd, buf, n))
+			if (allwrite(q->tmpfd, buf, n) < n)
 				die_temp(q, "write the message");
 			n = 0;
 		}

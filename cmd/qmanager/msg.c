@@ -16,6 +16,7 @@
 
 #include "bounce.h"
 #include "qmanager.h"
+#include "slurp.h"
 #include "rc.h"
 
 static void settle(struct qmanager *, struct msg *);
@@ -90,41 +91,6 @@ rcpt_add(struct msg *m, unsigned int kind, unsigned int state, char const *final
 		return -1;
 	}
 	return (long)m->n++;
-}
-
-/* Read a whole file of at most QM_ENVFILE_MAX bytes, NUL-terminated. */
-static char *
-readfile(char const *path, size_t *len, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf;
-	size_t n = 0;
-
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, st) < 0 || (unsigned long long)st->st_size > QM_ENVFILE_MAX) {
-		if (errno == 0)
-			errno = EFBIG;
-		close(fd);
-		return 0;
-	}
-	buf = malloc((size_t)st->st_size + 1);
-	if (!buf) {
-		close(fd);
-		return 0;
-	}
-	while (n < (size_t)st->st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st->st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = 0;
-	*len = n;
-	return buf;
 }
 
 static int
@@ -303,10 +269,6 @@ queue_bounce(struct qmanager *q, struct msg *m, size_t nfail, char *bid)
 		goto out;
 	}
 	ok = 0;
-	if (!queue_mess_commit(q->qdir, bid, &q->seq)) {
-		e = errno;
-		goto out;
-	}
 	elen = 0;
 	env[elen++] = 'F';
 	memcpy(env + elen, nsender, strlen(nsender) + 1);
@@ -315,12 +277,12 @@ queue_bounce(struct qmanager *q, struct msg *m, size_t nfail, char *bid)
 	memcpy(env + elen, to, strlen(to) + 1);
 	elen += strlen(to) + 1;
 	env[elen++] = 0;
-	switch (queue_new_commit(q->qdir, bid, env, elen)) {
+	/* enqueue's commit: tmp/<bid> -> mess/<bid>, envelope -> new/<bid> */
+	switch (queue_commit(q->qdir, bid, &q->seq, env, elen)) {
 	case 1:
 		break;
 	case 0:
-		e = errno;
-		unlink_q(q->qdir, "mess", bid);
+		e = errno;	/* nothing left behind */
 		goto out;
 	default:
 		/* new/<bid> is in: the bounce stays (a scan delivers it), but
@@ -799,7 +761,7 @@ load_env(struct qmanager *q, char const *id)
 
 	if (!queue_path(path, sizeof path, q->qdir, "env", id, 0))
 		return 0;
-	buf = readfile(path, &len, &st);
+	buf = slurp_file(path, QM_ENVFILE_MAX, &len, &st);
 	if (!buf) {
 		if (errno != ENOENT)
 			qm_log("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
@@ -880,7 +842,7 @@ pickup(struct qmanager *q, char const *id)
 		load_env(q, id);
 		return;
 	}
-	buf = readfile(path, &len, &st);
+	buf = slurp_file(path, QM_ENVFILE_MAX, &len, &st);
 	if (!buf) {
 		if (errno != ENOENT)
 			qm_log("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
