@@ -2,27 +2,16 @@
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "netio.h"
 #include "slurp.h"
 #include "tls.h"
 #include "tlsclient.h"
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Trust anchors from PEM. */
 
@@ -347,45 +336,15 @@ tlsc_anyx509_init(struct tlsc_anyx509 *x)
 
 /* The connection. */
 
-static int
-wait_fd(int fd, short events, long long deadline)
-{
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
-		long long left = deadline - now_ms();
-		int r;
-
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return 0;
-		}
-		if (left > 60000)
-			left = 60000;
-		r = poll(&p, 1, (int)left);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return 0;
-		}
-		if (r > 0)
-			return 1;
-	}
-}
-
 /* Write one record's worth of bytes from the engine to the socket. */
 static int
 send_records(struct tlsc *t, br_ssl_engine_context *eng, long long deadline)
 {
 	size_t len;
 	unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
-	ssize_t r;
+	ssize_t r = netio_write(t->fd, (char const *)buf, len, deadline);
 
-	if (!wait_fd(t->fd, POLLOUT, deadline))
-		return 0;
-	r = send(t->fd, buf, len, MSG_NOSIGNAL);
 	if (r < 0) {
-		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-			return 1;
 		if (errno == EPIPE)
 			errno = ECONNRESET;
 		return 0;
@@ -399,16 +358,10 @@ recv_records(struct tlsc *t, br_ssl_engine_context *eng, long long deadline)
 {
 	size_t len;
 	unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
-	ssize_t r;
+	ssize_t r = netio_read(t->fd, (char *)buf, len, deadline);
 
-	if (!wait_fd(t->fd, POLLIN, deadline))
+	if (r < 0)
 		return 0;
-	r = read(t->fd, buf, len);
-	if (r < 0) {
-		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-			return 1;
-		return 0;
-	}
 	if (!r) {
 		errno = ECONNRESET;
 		return 0;
