@@ -110,7 +110,7 @@ unlink_q(char const *qdir, char const *sub, char const *id)
 	char path[PATH_MAX];
 
 	if (queue_path(path, sizeof path, qdir, sub, id, 0) && unlink(path) < 0 && errno != ENOENT)
-		qm_log("qmanager: warning: unable to unlink %s: %s", path, strerror(errno));
+		log_line("qmanager: warning: unable to unlink %s: %s", path, strerror(errno));
 }
 
 /* ---- tables ---- */
@@ -143,7 +143,7 @@ qm_tables_check(struct qmanager *q, int force)
 		resolve_free(&q->res);
 	q->resok = resolve_init(&q->res, q->etcdir, q->mailroot, q->postmaster);
 	if (!q->resok)
-		qm_log("qmanager: warning: unable to open the tables in %s: %s", q->etcdir, strerror(errno));
+		log_line("qmanager: warning: unable to open the tables in %s: %s", q->etcdir, strerror(errno));
 	else
 		memcpy(q->res_sig, sig, sizeof sig);
 }
@@ -180,7 +180,7 @@ log_result(struct qmanager *q, struct msg const *m, size_t i, char const *result
 	char erc[LOG_BUF], eto[LOG_BUF], ereason[LOG_BUF];
 
 	(void)q;
-	qm_log("qmanager: info: id=%s rcpt=%s to=%s result=%s tries=%lu reason=\"%s\"",
+	log_line("qmanager: info: id=%s rcpt=%s to=%s result=%s tries=%lu reason=\"%s\"",
 	    m->id, qm_esc(erc, sizeof erc, r->final),
 	    qm_esc(eto, sizeof eto, r->kind == QUEUE_MAILBOX && *r->dest ? r->dest : r->final),
 	    result, r->tries, qm_esc(ereason, sizeof ereason, r->reason));
@@ -317,9 +317,9 @@ finish(struct qmanager *q, struct msg *m)
 	}
 	if (nfail) {
 		if (!strcmp(m->sender, QUEUE_DOUBLEBOUNCE)) {
-			qm_log("qmanager: warning: id=%s dropping a failed double bounce", m->id);
+			log_line("qmanager: warning: id=%s dropping a failed double bounce", m->id);
 		} else if (!queue_bounce(q, m, nfail, bid)) {
-			qm_log("qmanager: warning: id=%s unable to queue the bounce, retrying later: %s",
+			log_line("qmanager: warning: id=%s unable to queue the bounce, retrying later: %s",
 			    m->id, strerror(errno));
 			if (!q->stopping)
 				qm_heap_set(q, m, q->now + (long long)q->retry_min);
@@ -331,7 +331,7 @@ finish(struct qmanager *q, struct msg *m)
 	if (m->innew)
 		unlink_q(q->qdir, "new", m->id);
 	unlink_q(q->qdir, "mess", m->id);
-	qm_log("qmanager: info: id=%s event=done delivered=%zu failed=%zu bounce=%s",
+	log_line("qmanager: info: id=%s event=done delivered=%zu failed=%zu bounce=%s",
 	    m->id, ndone, nfail, bid);
 	qm_remove(q, m);
 	qm_msg_free(m);
@@ -363,11 +363,11 @@ settle(struct qmanager *q, struct msg *m)
 				m->innew = 0;
 			}
 		} else
-			qm_log("qmanager: warning: id=%s unable to write its state: %s",
+			log_line("qmanager: warning: id=%s unable to write its state: %s",
 			    m->id, strerror(errno));
 	}
 	if (!qm_heap_set(q, m, next))
-		qm_log("qmanager: warning: id=%s out of memory for the timer", m->id);
+		log_line("qmanager: warning: id=%s out of memory for the timer", m->id);
 }
 
 void
@@ -504,7 +504,7 @@ rcpt_outcome(struct qmanager *q, struct msg *m, size_t i, int rc, char const *re
 		result = "deferred";
 	}
 	if (!setstr(&r->reason, text))
-		qm_log("qmanager: warning: id=%s out of memory", m->id);
+		log_line("qmanager: warning: id=%s out of memory", m->id);
 	m->dirty = 1;
 	log_result(q, m, i, result);
 }
@@ -629,7 +629,7 @@ expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax, i
 		}
 		if (d->kind == RESOLVE_DROP) {
 			char erc[LOG_BUF];
-			qm_log("qmanager: info: id=%s rcpt=%s to=drop result=dropped tries=0 "
+			log_line("qmanager: info: id=%s rcpt=%s to=drop result=dropped tries=0 "
 			    "reason=\"2.0.0 discarded by alias\"", m->id, qm_esc(erc, sizeof erc, d->addr));
 			continue;
 		}
@@ -650,7 +650,7 @@ expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax, i
 		} else {
 			j = rcpt_add(m, kind, state, d->addr, m->r[i].orig, dest, why);
 			if (j < 0) {
-				qm_log("qmanager: warning: id=%s out of memory expanding", m->id);
+				log_line("qmanager: warning: id=%s out of memory expanding", m->id);
 				break;
 			}
 			m->r[j].next = q->now;
@@ -764,11 +764,11 @@ load_env(struct qmanager *q, char const *id)
 	buf = slurp_file(path, QM_ENVFILE_MAX, &len, &st);
 	if (!buf) {
 		if (errno != ENOENT)
-			qm_log("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
+			log_line("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
 		return 0;
 	}
 	if (!exists(q->qdir, "mess", id)) {
-		qm_log("qmanager: warning: id=%s state without a message file, removed", id);
+		log_line("qmanager: warning: id=%s state without a message file, removed", id);
 		unlink_q(q->qdir, "env", id);
 		unlink_q(q->qdir, "new", id);
 		free(buf);
@@ -817,7 +817,7 @@ load_env(struct qmanager *q, char const *id)
 	qm_make_due(q, m);
 	return 1;
 bad:
-	qm_log("qmanager: warning: id=%s unreadable state file %s, ignored", id, path);
+	log_line("qmanager: warning: id=%s unreadable state file %s, ignored", id, path);
 	free(buf);
 	if (m)
 		qm_msg_free(m);
@@ -845,11 +845,11 @@ pickup(struct qmanager *q, char const *id)
 	buf = slurp_file(path, QM_ENVFILE_MAX, &len, &st);
 	if (!buf) {
 		if (errno != ENOENT)
-			qm_log("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
+			log_line("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
 		return;
 	}
 	if (!exists(q->qdir, "mess", id)) {
-		qm_log("qmanager: warning: id=%s envelope without a message file, removed", id);
+		log_line("qmanager: warning: id=%s envelope without a message file, removed", id);
 		unlink_q(q->qdir, "new", id);
 		free(buf);
 		return;
@@ -878,7 +878,7 @@ pickup(struct qmanager *q, char const *id)
 	}
 	free(buf);
 	if (t != QUEUE_ENV_END || !m->sender) {
-		qm_log("qmanager: warning: id=%s malformed envelope in new/ (%s), ignored", id,
+		log_line("qmanager: warning: id=%s malformed envelope in new/ (%s), ignored", id,
 		    queue_enverr_str(t == QUEUE_ENV_BAD ? p.err : QUEUE_ENVERR_SYNTAX));
 		qm_msg_free(m);
 		broken_stub(q, id);
@@ -888,7 +888,7 @@ pickup(struct qmanager *q, char const *id)
 		qm_msg_free(m);
 		return;
 	}
-	qm_log("qmanager: info: id=%s event=new from=<%s> rcpts=%zu", id,
+	log_line("qmanager: info: id=%s event=new from=<%s> rcpts=%zu", id,
 	    qm_esc(efrom, sizeof efrom, m->sender), m->n);
 	/* expand now, so that recipients in one remote domain travel together */
 	for (size_t i = 0, n = m->n; i < n; i++) {
@@ -901,7 +901,7 @@ pickup(struct qmanager *q, char const *id)
 	return;
 nomem:
 	free(buf);
-	qm_log("qmanager: warning: id=%s out of memory, will retry", id);
+	log_line("qmanager: warning: id=%s out of memory, will retry", id);
 	qm_msg_free(m);
 }
 
@@ -917,7 +917,7 @@ each_id(struct qmanager *q, char const *sub, void (*f)(struct qmanager *, char c
 		return;
 	d = opendir(path);
 	if (!d) {
-		qm_log("qmanager: warning: unable to open %s: %s", path, strerror(errno));
+		log_line("qmanager: warning: unable to open %s: %s", path, strerror(errno));
 		return;
 	}
 	while ((de = readdir(d)))
@@ -966,7 +966,7 @@ orphan_mess(struct qmanager *q, char const *id)
 	if ((long long)st.st_mtime > q->now - QUEUE_ORPHAN_AGE)
 		return;
 	if (unlink(path) == 0)
-		qm_log("qmanager: info: id=%s removed an orphaned message file", id);
+		log_line("qmanager: info: id=%s removed an orphaned message file", id);
 }
 
 void
@@ -987,7 +987,7 @@ qm_cleanup(struct qmanager *q)
 		    lstat(file, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		if ((long long)st.st_mtime <= q->now - QUEUE_ORPHAN_AGE && unlink(file) == 0)
-			qm_log("qmanager: info: removed a stale temporary file tmp/%s", de->d_name);
+			log_line("qmanager: info: removed a stale temporary file tmp/%s", de->d_name);
 	}
 	closedir(d);
 }

@@ -115,7 +115,6 @@ struct qmanager {
 };
 
 /* qmanager.c */
-void qm_log(char const *fmt, ...) __attribute__((format(printf, 1, 2)));
 char const *qm_esc(char *buf, size_t max, char const *s);
 
 /* sched.c */
