@@ -11,6 +11,7 @@
 
 #include <skalibs/allreadwrite.h>
 
+#include "dirsync.h"
 #include "maildir.h"
 #include "rc.h"
 
@@ -135,23 +136,6 @@ maildir_path_ok(char const *path)
 	return 1;
 }
 
-static int
-syncdir(char const *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e;
-
-	if (fd < 0)
-		return 0;
-	if (fsync(fd) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return 0;
-	}
-	close(fd);
-	return 1;
-}
-
 /* mkdir path; when it was created, fsync its parent. 1 ok (or existed). */
 static int
 mkdir_sync(char *path)
@@ -165,9 +149,9 @@ mkdir_sync(char *path)
 	if (!slash)
 		return 1;
 	if (slash == path)
-		return syncdir("/");
+		return dirsync("/");
 	*slash = 0;
-	r = syncdir(path);
+	r = dirsync(path);
 	*slash = '/';
 	return r;
 }
@@ -202,7 +186,7 @@ maildir_create(char const *path)
 			return 0;
 	}
 	buf[len] = 0;
-	return syncdir(buf);
+	return dirsync(buf);
 }
 
 int
@@ -361,7 +345,7 @@ maildir_deliver(struct maildir_deliv *d, int fd)
 	}
 	unlink(tmp);
 	n = snprintf(tmp, sizeof tmp, "%s/new", d->maildir);
-	if (!syncdir(tmp)) {
+	if (!dirsync(tmp)) {
 		/* past the commit point: a reader (an IMAP or POP3 session)
 		 * may already have the file, so it stays; the caller retries,
 		 * and a duplicate beats a message lost. d->file says so. */

@@ -16,6 +16,7 @@
 
 #include <skalibs/allreadwrite.h>
 
+#include "dirsync.h"
 #include "queue.h"
 
 #define QUEUE_DIRMODE	0770	/* the umask decides the rest */
@@ -108,21 +109,8 @@ int
 queue_dirsync(char const *qdir, char const *sub)
 {
 	char path[4096];
-	int fd, e;
 
-	if (!queue_path(path, sizeof path, qdir, sub, 0, 0))
-		return 0;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (fsync(fd) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return 0;
-	}
-	close(fd);
-	return 1;
+	return queue_path(path, sizeof path, qdir, sub, 0, 0) && dirsync(path);
 }
 
 void

@@ -52,3 +52,22 @@ fail:
 	errno = e;
 	return 0;
 }
+
+ssize_t
+slurp_fd(int fd, char *buf, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		ssize_t r = read(fd, buf + n, max - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (!r)
+			return (ssize_t)n;
+		n += (size_t)r;
+	}
+	errno = EFBIG;
+	return -1;
+}

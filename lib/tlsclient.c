@@ -15,40 +15,18 @@
 
 /* Trust anchors from PEM. */
 
-struct anchorwalk {
-	struct tlsc_anchors *a;
-	size_t cap;			/* anchors room */
-	size_t memcap, used;		/* DER bytes room, used */
-	size_t derstart;		/* where the current certificate's DER starts */
-	int overflow;
-};
-
-/* A certificate's DER is appended at mem + used; once it is complete,
- * its name and key are decoded and copied over it (they are shorter
- * than the certificate that holds them). */
-static void
-der_add(void *v, void const *src, size_t len)
-{
-	struct anchorwalk *w = v;
-
-	if (len > w->memcap - w->used) {
-		w->overflow = 1;
-		return;
-	}
-	memcpy(w->a->mem + w->used, src, len);
-	w->used += len;
-}
-
-struct dnbuf {
+/* Bytes appended to a buffer of a fixed size; what does not fit sets
+ * overflow. */
+struct membuf {
 	unsigned char *p;
 	size_t len, cap;
 	int overflow;
 };
 
 static void
-dn_add(void *v, void const *src, size_t len)
+membuf_add(void *v, void const *src, size_t len)
 {
-	struct dnbuf *d = v;
+	struct membuf *d = v;
 
 	if (len > d->cap - d->len) {
 		d->overflow = 1;
@@ -58,22 +36,32 @@ dn_add(void *v, void const *src, size_t len)
 	d->len += len;
 }
 
-/* Decode the certificate at mem[derstart..used) into the next anchor;
- * its DN and key end up at mem[derstart..), used moves back. */
+/* A certificate's DER is appended to der (over the anchors' mem); once
+ * it is complete, its name and key are decoded and copied over it (they
+ * are shorter than the certificate that holds them). */
+struct anchorwalk {
+	struct tlsc_anchors *a;
+	size_t cap;			/* anchors room */
+	struct membuf der;		/* DER bytes: a->mem, its room, used */
+	size_t derstart;		/* where the current certificate's DER starts */
+};
+
+/* Decode the certificate at mem[derstart..der.len) into the next
+ * anchor; its DN and key end up at mem[derstart..), der.len moves back. */
 static int
 anchor_finish(struct anchorwalk *w)
 {
 	static unsigned char dn[8192];
-	struct dnbuf d = { .p = dn, .len = 0, .cap = sizeof dn, .overflow = 0 };
+	struct membuf d = { .p = dn, .len = 0, .cap = sizeof dn, .overflow = 0 };
 	br_x509_decoder_context dc;
 	br_x509_pkey const *pk;
 	br_x509_trust_anchor *ta;
 	unsigned char *out = w->a->mem + w->derstart;
-	size_t derlen = w->used - w->derstart, need;
+	size_t derlen = w->der.len - w->derstart, need;
 
-	if (w->overflow || !derlen)
+	if (w->der.overflow || !derlen)
 		return TLSC_EPEM;
-	br_x509_decoder_init(&dc, dn_add, &d);
+	br_x509_decoder_init(&dc, membuf_add, &d);
 	br_x509_decoder_push(&dc, out, derlen);
 	pk = br_x509_decoder_get_pkey(&dc);
 	if (!pk || d.overflow)
@@ -115,7 +103,7 @@ anchor_finish(struct anchorwalk *w)
 		ta->pkey.key.ec.q = out + d.len;
 		ta->pkey.key.ec.qlen = pk->key.ec.qlen;
 	}
-	w->used = w->derstart + need;
+	w->der.len = w->derstart + need;
 	w->a->n++;
 	return TLSC_OK;
 }
@@ -140,9 +128,9 @@ pem_feed(br_pem_decoder_context *pc, char const *p, size_t n, struct anchorwalk 
 			if (*taking) {
 				if (w->a->n >= w->cap)
 					return TLSC_ETOOMANY;
-				w->derstart = w->used;
+				w->derstart = w->der.len;
 			}
-			br_pem_decoder_setdest(pc, *taking ? der_add : 0, w);
+			br_pem_decoder_setdest(pc, *taking ? membuf_add : 0, &w->der);
 			break;
 		case BR_PEM_END_OBJ:
 			if (*taking && (rc = anchor_finish(w)) != TLSC_OK)
@@ -184,13 +172,14 @@ tlsc_anchors_parse(struct tlsc_anchors *a, char const *pem, size_t len)
 	if (count > TLSC_ANCHORS_MAX)
 		return TLSC_ETOOMANY;
 	w.cap = count;
-	w.memcap = len;		/* base64 is longer than what it encodes */
 	a->ta = calloc(count, sizeof *a->ta);
 	a->mem = malloc(len);
 	if (!a->ta || !a->mem) {
 		tlsc_anchors_free(a);
 		return TLSC_ESYS;
 	}
+	w.der.p = a->mem;
+	w.der.cap = len;	/* base64 is longer than what it encodes */
 	br_pem_decoder_init(&pc);
 	/* BearSSL's decoder wants LF line ends: leave every CR out */
 	while (len && rc == TLSC_OK) {
