@@ -16,8 +16,8 @@
 
 #include "bounce.h"
 #include "qmanager.h"
-#include "slurp.h"
 #include "rc.h"
+#include "slurp.h"
 
 static void settle(struct qmanager *, struct msg *);
 
@@ -277,7 +277,8 @@ queue_bounce(struct qmanager *q, struct msg *m, size_t nfail, char *bid)
 	memcpy(env + elen, to, strlen(to) + 1);
 	elen += strlen(to) + 1;
 	env[elen++] = 0;
-	/* enqueue's commit: tmp/<bid> -> mess/<bid>, envelope -> new/<bid> */
+	/* the commit enqueue uses too (doc/queue.md): tmp/<bid> -> mess/<bid>,
+	 * envelope -> new/<bid> */
 	switch (queue_commit(q->qdir, bid, &q->seq, env, elen)) {
 	case 1:
 		break;
