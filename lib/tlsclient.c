@@ -359,6 +359,16 @@ recv_records(struct tlsc *t, br_ssl_engine_context *eng, long long deadline)
 	return 1;
 }
 
+/* The socket failed: 0, and the failure stays (a timeout does not: the
+ * next call may wait again). */
+static int
+io_failed(struct tlsc *t)
+{
+	if (errno != ETIMEDOUT)
+		t->ioerr = errno ? errno : EIO;
+	return 0;
+}
+
 /* Run the engine until one of the states in target is reached: 1; or
  * the engine closed: 0 with errno 0 for a clean close (close_notify),
  * EPROTO for a failure (t->err); or an I/O failure: 0 and errno. Records
@@ -382,11 +392,8 @@ run_until(struct tlsc *t, unsigned int target, long long deadline)
 			return 0;
 		}
 		if (st & BR_SSL_SENDREC) {
-			if (!send_records(t, eng, deadline)) {
-				if (errno != ETIMEDOUT)
-					t->ioerr = errno ? errno : EIO;
-				return 0;
-			}
+			if (!send_records(t, eng, deadline))
+				return io_failed(t);
 			continue;
 		}
 		if (st & target)
@@ -399,11 +406,8 @@ run_until(struct tlsc *t, unsigned int target, long long deadline)
 			return 0;
 		}
 		if (st & BR_SSL_RECVREC) {
-			if (!recv_records(t, eng, deadline)) {
-				if (errno != ETIMEDOUT)
-					t->ioerr = errno ? errno : EIO;
-				return 0;
-			}
+			if (!recv_records(t, eng, deadline))
+				return io_failed(t);
 			continue;
 		}
 		br_ssl_engine_flush(eng, 0);
@@ -534,8 +538,7 @@ tlsc_write(void *ctx, char const *buf, size_t n, long long deadline)
 	br_ssl_engine_flush(eng, 0);
 	while (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC)
 		if (!send_records(t, eng, deadline)) {
-			if (errno != ETIMEDOUT)
-				t->ioerr = errno ? errno : EIO;
+			io_failed(t);
 			return -1;
 		}
 	return (ssize_t)len;

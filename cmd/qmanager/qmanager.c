@@ -43,20 +43,13 @@ setting(char const *name, unsigned long def, unsigned long min)
 static void
 config(struct qmanager *q)
 {
-	static char host[256];
 	int n;
 
 	q->qdir = cfg_str("QUEUEDIR", "/data/queue");
 	q->etcdir = cfg_str("CHAINMAIL_ETC", "/etc/chainmail");
 	q->mailroot = cfg_str("MAILROOT", "/data/mail");
 	q->postmaster = cfg_str("POSTMASTER", 0);
-	q->hostname = cfg_str("HOSTNAME", 0);
-	if (!q->hostname) {
-		if (gethostname(host, sizeof host) < 0 || !host[0])
-			strcpy(host, "localhost");
-		host[sizeof host - 1] = 0;
-		q->hostname = host;
-	}
+	q->hostname = cfg_hostname();
 	q->conc = setting("QMANAGER_CONCURRENCY", 10, 1);
 	q->rconc = setting("QMANAGER_REMOTE_CONCURRENCY", 20, 1);
 	q->retry_min = setting("RETRY_MIN", 60, 1);

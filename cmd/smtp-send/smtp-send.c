@@ -546,7 +546,6 @@ smtps_ports(struct job *j)
 static void
 settings(struct job *j, unsigned long *limit, unsigned int *port)
 {
-	static char host[256];
 	unsigned long v;
 
 	if (!cfg_ulong("MESSAGE_SIZE_LIMIT", SMTP_SIZE_DEFAULT, limit))
@@ -561,13 +560,7 @@ settings(struct job *j, unsigned long *limit, unsigned int *port)
 		strerr_dieinvalid(RC_TEMP, "SMTP_SEND_PORT");
 	*port = (unsigned int)v;
 	j->sender = cfg_str("SENDER", "");
-	j->helo = cfg_str("HOSTNAME", 0);
-	if (!j->helo) {
-		if (gethostname(host, sizeof host - 1) < 0)
-			strcpy(host, "localhost");
-		host[sizeof host - 1] = 0;
-		j->helo = host;
-	}
+	j->helo = cfg_hostname();
 	for (char const *p = j->helo; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
 			strerr_dieinvalid(RC_TEMP, "HOSTNAME");
