@@ -129,7 +129,7 @@ int queue_env_write(char const *qdir, char const *id, queue_fill_fn *fill, void 
 
 /* ---- reading the queue (mailctl): never changes anything ---- */
 
-#define QUEUE_READ_MAX	(64UL << 20)	/* largest env/ or new/ file read */
+#define QUEUE_READ_MAX	(64UL << 20)	/* largest env/ or new/ file read (mailctl, qmanager) */
 
 /* The IDs in env/ and new/, sorted (oldest first), each once. */
 struct queue_ids {

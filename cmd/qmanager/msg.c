@@ -762,7 +762,7 @@ load_env(struct qmanager *q, char const *id)
 
 	if (!queue_path(path, sizeof path, q->qdir, "env", id, 0))
 		return 0;
-	buf = slurp_file(path, QM_ENVFILE_MAX, &len, &st);
+	buf = slurp_file(path, QUEUE_READ_MAX, &len, &st);
 	if (!buf) {
 		if (errno != ENOENT)
 			log_line("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
@@ -843,7 +843,7 @@ pickup(struct qmanager *q, char const *id)
 		load_env(q, id);
 		return;
 	}
-	buf = slurp_file(path, QM_ENVFILE_MAX, &len, &st);
+	buf = slurp_file(path, QUEUE_READ_MAX, &len, &st);
 	if (!buf) {
 		if (errno != ENOENT)
 			log_line("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));

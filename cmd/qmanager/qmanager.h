@@ -19,7 +19,6 @@
 #define QM_RUN_TIMEOUT	3600	/* seconds a delivery may take before SIGKILL */
 #define QM_STOP_TIMEOUT	30	/* seconds SIGTERM waits for deliveries */
 #define LOG_BUF		(LOG_ESC_MAX * 4 + 1)	/* one escaped log field */
-#define QM_ENVFILE_MAX	(64UL << 20)	/* largest env/ or new/ file read */
 
 struct rcpt {
 	unsigned char state;	/* enum queue_rstate */
