@@ -1,6 +1,8 @@
 /* lib/cfg.c: settings from the environment. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 
@@ -35,4 +37,18 @@ cfg_ulong(char const *name, unsigned long def, unsigned long *out)
 	}
 	*out = v;
 	return 1;
+}
+
+char const *
+cfg_hostname(void)
+{
+	static char host[256];
+	char const *s = cfg_str("HOSTNAME", 0);
+
+	if (s)
+		return s;
+	if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = 0;
+	return host;
 }

@@ -1,4 +1,9 @@
-/* lib/log.c: escaping client bytes for the logs. */
+/* lib/log.c: escaping client bytes for the logs, and the log line. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <skalibs/allreadwrite.h>
+
 #include "log.h"
 
 size_t
@@ -28,4 +33,22 @@ log_esc(char *dst, size_t max, char const *s, size_t len)
 	}
 	dst[o] = 0;
 	return o;
+}
+
+void
+log_line(char const *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof line - 2)
+		n = sizeof line - 2;
+	line[n++] = '\n';
+	allwrite(2, line, (size_t)n);
 }

@@ -9,6 +9,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <skalibs/allreadwrite.h>
+
+#include "dirsync.h"
 #include "maildir.h"
 #include "rc.h"
 
@@ -133,23 +136,6 @@ maildir_path_ok(char const *path)
 	return 1;
 }
 
-static int
-syncdir(char const *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e;
-
-	if (fd < 0)
-		return 0;
-	if (fsync(fd) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return 0;
-	}
-	close(fd);
-	return 1;
-}
-
 /* mkdir path; when it was created, fsync its parent. 1 ok (or existed). */
 static int
 mkdir_sync(char *path)
@@ -163,9 +149,9 @@ mkdir_sync(char *path)
 	if (!slash)
 		return 1;
 	if (slash == path)
-		return syncdir("/");
+		return dirsync("/");
 	*slash = 0;
-	r = syncdir(path);
+	r = dirsync(path);
 	*slash = '/';
 	return r;
 }
@@ -200,7 +186,7 @@ maildir_create(char const *path)
 			return 0;
 	}
 	buf[len] = 0;
-	return syncdir(buf);
+	return dirsync(buf);
 }
 
 int
@@ -237,22 +223,6 @@ has_ctl(char const *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 1;
 	return 0;
-}
-
-static int
-writeall(int fd, char const *s, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, s, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return 0;
-		}
-		s += w;
-		len -= (size_t)w;
-	}
-	return 1;
 }
 
 /* A temporary failure from errno: the status code says what kind. */
@@ -319,7 +289,7 @@ maildir_deliver(struct maildir_deliv *d, int fd)
 	}
 
 	n = snprintf(head, sizeof head, "Return-Path: <%s>\nDelivered-To: %s\n", d->sender, d->rcpt);
-	if (!writeall(out, head, (size_t)n)) {
+	if (allwrite(out, head, (size_t)n) < (size_t)n) {
 		rc = temp(d, "write");
 		goto fail;
 	}
@@ -344,7 +314,7 @@ maildir_deliver(struct maildir_deliv *d, int fd)
 			rc = perm(d, "5.2.2 mailbox full");
 			goto fail;
 		}
-		if (!writeall(out, buf, (size_t)r)) {
+		if (allwrite(out, buf, (size_t)r) < (size_t)r) {
 			rc = temp(d, "write");
 			goto fail;
 		}
@@ -375,7 +345,7 @@ maildir_deliver(struct maildir_deliv *d, int fd)
 	}
 	unlink(tmp);
 	n = snprintf(tmp, sizeof tmp, "%s/new", d->maildir);
-	if (!syncdir(tmp)) {
+	if (!dirsync(tmp)) {
 		/* past the commit point: a reader (an IMAP or POP3 session)
 		 * may already have the file, so it stays; the caller retries,
 		 * and a duplicate beats a message lost. d->file says so. */

@@ -1,6 +1,7 @@
 /* lib/queue.h: the queue on disk (layout and commit protocol in
  * doc/queue.md). Shared by enqueue (writes messages), qmanager
- * (schedules them) and mailctl (lists them). Never exits or logs;
+ * (schedules them, commits bounces) and mailctl (lists them); the
+ * code is in queue.c, queueenv.c and queueread.c. Never exits or logs;
  * returns a status and sets errno. */
 #ifndef CHAINMAIL_QUEUE_H
 #define CHAINMAIL_QUEUE_H
@@ -69,26 +70,18 @@ int queue_id_valid(char const *s);
 
 /* Create tmp/<id> (O_EXCL, a new ID on collision): the fd, or -1. */
 int queue_tmp_create(char const *qdir, char *id, unsigned long *seq);
-/* enqueue's commit (doc/queue.md): the message file tmp/<id>, written
- * and fsynced by the caller, is renamed to mess/<id> (never replacing
- * one: a fresh ID in *id when taken); the envelope env[0..len) is
- * written to tmp/<id>.e and fsynced; mess/ is fsynced; the envelope is
- * renamed to new/<id> (the commit point) and new/ is fsynced. 1 ok, 0
- * error (nothing is left behind), -1 the fsync of new/ failed (errno):
- * past the commit point, so new/<id> and mess/<id> stay (qmanager may
- * already be delivering them); the caller still answers "try again". */
+/* The commit (doc/queue.md), for enqueue's messages and qmanager's
+ * bounces alike: the message file tmp/<id>, written and fsynced by the
+ * caller, is renamed to mess/<id> (never replacing one: a fresh ID in
+ * *id when taken); the envelope env[0..len) is written to tmp/<id>.e
+ * and fsynced; mess/ is fsynced; the envelope is renamed to new/<id>
+ * (the commit point) and new/ is fsynced. 1 ok, 0 error (nothing is
+ * left behind: tmp/<id> is removed too), -1 the fsync of new/ failed
+ * (errno): past the commit point, so new/<id> and mess/<id> stay
+ * (qmanager may already be delivering them); the caller must not
+ * report success (enqueue answers "try again"). */
 int queue_commit(char const *qdir, char *id, unsigned long *seq, char const *env, size_t len);
 
-/* The same in two steps, through link(2) (qmanager's bounces).
- * The message file tmp/<id> (already fsynced by the caller) becomes
- * mess/<id>: link (a fresh ID in *id when mess/<id> exists), unlink the
- * tmp name, fsync mess/. 1 ok, 0 error (tmp/<id> is then removed). */
-int queue_mess_commit(char const *qdir, char *id, unsigned long *seq);
-/* Write the envelope of message id into tmp/<id>.e, fsync, link it to
- * new/<id> (the commit point), fsync new/. env[0..len) is the raw
- * envelope. 1 ok, 0 error (nothing left behind), -1 the fsync of new/
- * failed after the link: new/<id> stays, and so must mess/<id>. */
-int queue_new_commit(char const *qdir, char const *id, char const *env, size_t len);
 /* Wake qmanager: one byte into the trigger FIFO; errors are ignored. */
 void queue_trigger(char const *qdir);
 
@@ -105,8 +98,6 @@ void queue_out_puts(struct queue_out *, char const *s);
 void queue_out_putu(struct queue_out *, unsigned long long u);
 /* Flush. 1 ok, 0 error (errno). */
 int queue_out_flush(struct queue_out *);
-/* Write all of s[0..len) to fd. 1 ok, 0 error. */
-int queue_writeall(int fd, char const *s, size_t len);
 
 /* ---- env/<id>: qmanager's per-recipient state (doc/queue.md) ---- */
 
@@ -138,7 +129,7 @@ int queue_env_write(char const *qdir, char const *id, queue_fill_fn *fill, void 
 
 /* ---- reading the queue (mailctl): never changes anything ---- */
 
-#define QUEUE_READ_MAX	(64UL << 20)	/* largest env/ or new/ file read */
+#define QUEUE_READ_MAX	(64UL << 20)	/* largest env/ or new/ file read (mailctl, qmanager) */
 
 /* The IDs in env/ and new/, sorted (oldest first), each once. */
 struct queue_ids {

@@ -3,52 +3,16 @@
 #include <poll.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "netio.h"
 #include "smtpclient.h"
-
-long long
-smtpc_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait until fd is ready for events, or the deadline. 1 ready, 0 error
- * (errno; ETIMEDOUT). */
-static int
-wait_fd(int fd, short events, long long deadline)
-{
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
-		long long left = deadline - smtpc_now();
-		int r;
-
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return 0;
-		}
-		if (left > 60000)
-			left = 60000;
-		r = poll(&p, 1, (int)left);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return 0;
-		}
-		if (r > 0)
-			return 1;
-	}
-}
 
 int
 smtpc_connect(struct sockaddr const *sa, socklen_t salen, long long timeout)
 {
-	long long deadline = smtpc_now() + timeout;
+	long long deadline = netio_now() + timeout;
 	int fd, err = 0;
 	socklen_t elen = sizeof err;
 
@@ -59,7 +23,7 @@ smtpc_connect(struct sockaddr const *sa, socklen_t salen, long long timeout)
 		return fd;
 	if (errno != EINPROGRESS && errno != EINTR)
 		goto fail;
-	if (!wait_fd(fd, POLLOUT, deadline))
+	if (!netio_wait(fd, POLLOUT, deadline))
 		goto fail;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
 		goto fail;
@@ -78,39 +42,13 @@ fail:
 ssize_t
 smtpc_plain_read(void *ctx, char *buf, size_t n, long long deadline)
 {
-	struct smtpc_plain *p = ctx;
-
-	for (;;) {
-		ssize_t r;
-
-		if (!wait_fd(p->fd, POLLIN, deadline))
-			return -1;
-		r = read(p->fd, buf, n);
-		if (r >= 0)
-			return r;
-		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
-			return -1;
-	}
+	return netio_read(((struct smtpc_plain *)ctx)->fd, buf, n, deadline);
 }
 
 ssize_t
 smtpc_plain_write(void *ctx, char const *buf, size_t n, long long deadline)
 {
-	struct smtpc_plain *p = ctx;
-
-	for (;;) {
-		ssize_t r;
-
-		if (!wait_fd(p->fd, POLLOUT, deadline))
-			return -1;
-		r = send(p->fd, buf, n, MSG_NOSIGNAL);
-		if (r < 0 && errno == ENOTSOCK)
-			r = write(p->fd, buf, n);
-		if (r > 0)
-			return r;
-		if (r < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
-			return -1;
-	}
+	return netio_write(((struct smtpc_plain *)ctx)->fd, buf, n, deadline);
 }
 
 void
@@ -127,7 +65,7 @@ smtpc_init(struct smtpc *c, struct smtpc_io const *io, long long timeout)
 void
 smtpc_deadline(struct smtpc *c)
 {
-	c->deadline = smtpc_now() + c->timeout;
+	c->deadline = netio_now() + c->timeout;
 }
 
 int

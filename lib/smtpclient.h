@@ -11,6 +11,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include "netio.h"
+
 #define SMTPC_LINE_MAX		2048	/* bytes of one reply line kept (more are dropped) */
 #define SMTPC_REPLY_MAX		512	/* bytes of a reply kept as text */
 #define SMTPC_LINES_MAX		100	/* lines in one reply before it is a protocol error */
@@ -18,9 +20,9 @@
 #define SMTPC_WBUF		16384
 
 /* A transport. Both functions block at most until deadline (ms on the
- * monotonic clock, see smtpc_now). read returns > 0 bytes, 0 at end of
- * stream, -1 on error (errno; ETIMEDOUT at the deadline); write returns
- * > 0 bytes written or -1 (errno). */
+ * monotonic clock, see netio_now in lib/netio.h). read returns > 0
+ * bytes, 0 at end of stream, -1 on error (errno; ETIMEDOUT at the
+ * deadline); write returns > 0 bytes written or -1 (errno). */
 struct smtpc_io {
 	ssize_t (*read)(void *ctx, char *buf, size_t n, long long deadline);
 	ssize_t (*write)(void *ctx, char const *buf, size_t n, long long deadline);
@@ -56,8 +58,6 @@ struct smtpc_reply {
 	char text[SMTPC_REPLY_MAX + 1];
 };
 
-/* Milliseconds on the monotonic clock. */
-long long smtpc_now(void);
 /* Connect to sa within timeout ms. Returns a non-blocking, close-on-exec
  * socket, or -1 (errno; ETIMEDOUT). */
 int smtpc_connect(struct sockaddr const *sa, socklen_t salen, long long timeout);

@@ -2,63 +2,31 @@
 #include <errno.h>
 #include <stdint.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "netio.h"
+#include "slurp.h"
 #include "tls.h"
 #include "tlsclient.h"
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Trust anchors from PEM. */
 
-struct anchorwalk {
-	struct tlsc_anchors *a;
-	size_t cap;			/* anchors room */
-	size_t memcap, used;		/* DER bytes room, used */
-	size_t derstart;		/* where the current certificate's DER starts */
-	int overflow;
-};
-
-/* A certificate's DER is appended at mem + used; once it is complete,
- * its name and key are decoded and copied over it (they are shorter
- * than the certificate that holds them). */
-static void
-der_add(void *v, void const *src, size_t len)
-{
-	struct anchorwalk *w = v;
-
-	if (len > w->memcap - w->used) {
-		w->overflow = 1;
-		return;
-	}
-	memcpy(w->a->mem + w->used, src, len);
-	w->used += len;
-}
-
-struct dnbuf {
+/* Bytes appended to a buffer of a fixed size; what does not fit sets
+ * overflow. */
+struct membuf {
 	unsigned char *p;
 	size_t len, cap;
 	int overflow;
 };
 
 static void
-dn_add(void *v, void const *src, size_t len)
+membuf_add(void *v, void const *src, size_t len)
 {
-	struct dnbuf *d = v;
+	struct membuf *d = v;
 
 	if (len > d->cap - d->len) {
 		d->overflow = 1;
@@ -68,22 +36,32 @@ dn_add(void *v, void const *src, size_t len)
 	d->len += len;
 }
 
-/* Decode the certificate at mem[derstart..used) into the next anchor;
- * its DN and key end up at mem[derstart..), used moves back. */
+/* A certificate's DER is appended to der (over the anchors' mem); once
+ * it is complete, its name and key are decoded and copied over it (they
+ * are shorter than the certificate that holds them). */
+struct anchorwalk {
+	struct tlsc_anchors *a;
+	size_t cap;			/* anchors room */
+	struct membuf der;		/* DER bytes: a->mem, its room, used */
+	size_t derstart;		/* where the current certificate's DER starts */
+};
+
+/* Decode the certificate at mem[derstart..der.len) into the next
+ * anchor; its DN and key end up at mem[derstart..), der.len moves back. */
 static int
 anchor_finish(struct anchorwalk *w)
 {
 	static unsigned char dn[8192];
-	struct dnbuf d = { .p = dn, .len = 0, .cap = sizeof dn, .overflow = 0 };
+	struct membuf d = { .p = dn, .len = 0, .cap = sizeof dn, .overflow = 0 };
 	br_x509_decoder_context dc;
 	br_x509_pkey const *pk;
 	br_x509_trust_anchor *ta;
 	unsigned char *out = w->a->mem + w->derstart;
-	size_t derlen = w->used - w->derstart, need;
+	size_t derlen = w->der.len - w->derstart, need;
 
-	if (w->overflow || !derlen)
+	if (w->der.overflow || !derlen)
 		return TLSC_EPEM;
-	br_x509_decoder_init(&dc, dn_add, &d);
+	br_x509_decoder_init(&dc, membuf_add, &d);
 	br_x509_decoder_push(&dc, out, derlen);
 	pk = br_x509_decoder_get_pkey(&dc);
 	if (!pk || d.overflow)
@@ -125,7 +103,7 @@ anchor_finish(struct anchorwalk *w)
 		ta->pkey.key.ec.q = out + d.len;
 		ta->pkey.key.ec.qlen = pk->key.ec.qlen;
 	}
-	w->used = w->derstart + need;
+	w->der.len = w->derstart + need;
 	w->a->n++;
 	return TLSC_OK;
 }
@@ -150,9 +128,9 @@ pem_feed(br_pem_decoder_context *pc, char const *p, size_t n, struct anchorwalk 
 			if (*taking) {
 				if (w->a->n >= w->cap)
 					return TLSC_ETOOMANY;
-				w->derstart = w->used;
+				w->derstart = w->der.len;
 			}
-			br_pem_decoder_setdest(pc, *taking ? der_add : 0, w);
+			br_pem_decoder_setdest(pc, *taking ? membuf_add : 0, &w->der);
 			break;
 		case BR_PEM_END_OBJ:
 			if (*taking && (rc = anchor_finish(w)) != TLSC_OK)
@@ -194,13 +172,14 @@ tlsc_anchors_parse(struct tlsc_anchors *a, char const *pem, size_t len)
 	if (count > TLSC_ANCHORS_MAX)
 		return TLSC_ETOOMANY;
 	w.cap = count;
-	w.memcap = len;		/* base64 is longer than what it encodes */
 	a->ta = calloc(count, sizeof *a->ta);
 	a->mem = malloc(len);
 	if (!a->ta || !a->mem) {
 		tlsc_anchors_free(a);
 		return TLSC_ESYS;
 	}
+	w.der.p = a->mem;
+	w.der.cap = len;	/* base64 is longer than what it encodes */
 	br_pem_decoder_init(&pc);
 	/* BearSSL's decoder wants LF line ends: leave every CR out */
 	while (len && rc == TLSC_OK) {
@@ -228,53 +207,16 @@ tlsc_anchors_load(struct tlsc_anchors *a, char const *path)
 {
 	struct stat st;
 	char *buf;
-	size_t got = 0;
-	int fd, rc, e;
+	size_t len;
+	int rc;
 
 	a->n = 0;
 	a->ta = 0;
 	a->mem = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return TLSC_ESYS;
-	if (fstat(fd, &st) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return TLSC_ESYS;
-	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size > TLSC_CA_FILE_MAX) {
-		close(fd);
-		return TLSC_ETOOBIG;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return TLSC_ESYS;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size + 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			e = errno;
-			free(buf);
-			close(fd);
-			errno = e;
-			return TLSC_ESYS;
-		}
-		if (!r)
-			break;
-		got += (size_t)r;
-		if (got > (size_t)st.st_size) {
-			/* it grew while we read it */
-			free(buf);
-			close(fd);
-			return TLSC_ETOOBIG;
-		}
-	}
-	close(fd);
-	rc = tlsc_anchors_parse(a, buf, got);
+	buf = slurp_file(path, TLSC_CA_FILE_MAX, &len, &st);
+	if (!buf)
+		return errno == EFBIG ? TLSC_ETOOBIG : TLSC_ESYS;
+	rc = tlsc_anchors_parse(a, buf, len);
 	free(buf);
 	return rc;
 }
@@ -383,45 +325,15 @@ tlsc_anyx509_init(struct tlsc_anyx509 *x)
 
 /* The connection. */
 
-static int
-wait_fd(int fd, short events, long long deadline)
-{
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
-		long long left = deadline - now_ms();
-		int r;
-
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return 0;
-		}
-		if (left > 60000)
-			left = 60000;
-		r = poll(&p, 1, (int)left);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return 0;
-		}
-		if (r > 0)
-			return 1;
-	}
-}
-
 /* Write one record's worth of bytes from the engine to the socket. */
 static int
 send_records(struct tlsc *t, br_ssl_engine_context *eng, long long deadline)
 {
 	size_t len;
 	unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
-	ssize_t r;
+	ssize_t r = netio_write(t->fd, (char const *)buf, len, deadline);
 
-	if (!wait_fd(t->fd, POLLOUT, deadline))
-		return 0;
-	r = send(t->fd, buf, len, MSG_NOSIGNAL);
 	if (r < 0) {
-		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-			return 1;
 		if (errno == EPIPE)
 			errno = ECONNRESET;
 		return 0;
@@ -435,22 +347,26 @@ recv_records(struct tlsc *t, br_ssl_engine_context *eng, long long deadline)
 {
 	size_t len;
 	unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
-	ssize_t r;
+	ssize_t r = netio_read(t->fd, (char *)buf, len, deadline);
 
-	if (!wait_fd(t->fd, POLLIN, deadline))
+	if (r < 0)
 		return 0;
-	r = read(t->fd, buf, len);
-	if (r < 0) {
-		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-			return 1;
-		return 0;
-	}
 	if (!r) {
 		errno = ECONNRESET;
 		return 0;
 	}
 	br_ssl_engine_recvrec_ack(eng, (size_t)r);
 	return 1;
+}
+
+/* The socket failed: 0, and the failure stays (a timeout does not: the
+ * next call may wait again). */
+static int
+io_failed(struct tlsc *t)
+{
+	if (errno != ETIMEDOUT)
+		t->ioerr = errno ? errno : EIO;
+	return 0;
 }
 
 /* Run the engine until one of the states in target is reached: 1; or
@@ -476,11 +392,8 @@ run_until(struct tlsc *t, unsigned int target, long long deadline)
 			return 0;
 		}
 		if (st & BR_SSL_SENDREC) {
-			if (!send_records(t, eng, deadline)) {
-				if (errno != ETIMEDOUT)
-					t->ioerr = errno ? errno : EIO;
-				return 0;
-			}
+			if (!send_records(t, eng, deadline))
+				return io_failed(t);
 			continue;
 		}
 		if (st & target)
@@ -493,11 +406,8 @@ run_until(struct tlsc *t, unsigned int target, long long deadline)
 			return 0;
 		}
 		if (st & BR_SSL_RECVREC) {
-			if (!recv_records(t, eng, deadline)) {
-				if (errno != ETIMEDOUT)
-					t->ioerr = errno ? errno : EIO;
-				return 0;
-			}
+			if (!recv_records(t, eng, deadline))
+				return io_failed(t);
 			continue;
 		}
 		br_ssl_engine_flush(eng, 0);
@@ -628,8 +538,7 @@ tlsc_write(void *ctx, char const *buf, size_t n, long long deadline)
 	br_ssl_engine_flush(eng, 0);
 	while (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC)
 		if (!send_records(t, eng, deadline)) {
-			if (errno != ETIMEDOUT)
-				t->ioerr = errno ? errno : EIO;
+			io_failed(t);
 			return -1;
 		}
 	return (ssize_t)len;

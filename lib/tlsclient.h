@@ -73,10 +73,10 @@ struct tlsc {
 };
 
 /* The handshake on fd (connected, non-blocking), finished before
- * deadline (ms on the monotonic clock, see smtpc_now). name is sent as
- * SNI and, with anchors, checked against the certificate; NULL or an
- * address sends no SNI (and then anchors check the chain only: the
- * caller must refuse that when it needs a name checked). anchors NULL:
+ * deadline (ms on the monotonic clock: netio_now in lib/netio.h). name
+ * is sent as SNI and, with anchors, checked against the certificate;
+ * NULL or an address sends no SNI (and then anchors check the chain
+ * only: the caller must refuse that when it needs a name checked). anchors NULL:
  * no verification. Returns 1 when the session is up; 0 on failure,
  * errno ETIMEDOUT (deadline), ECONNRESET (the server closed), EPROTO
  * (TLS failed: tlsc_error() says why, t->err holds BearSSL's code) or

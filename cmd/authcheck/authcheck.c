@@ -22,6 +22,7 @@
 #include "log.h"
 #include "passwd.h"
 #include "rc.h"
+#include "slurp.h"
 #include "sql.h"
 #include "users.h"
 
@@ -57,21 +58,15 @@ fail(struct authcheck *a, char const *why)
 static void
 readinput(struct authcheck *a, size_t *ulen, char const **pass)
 {
-	size_t n = 0;
+	ssize_t r = slurp_fd(3, a->input, INPUT_MAX);
+	size_t n;
 	char *z;
 
-	for (;;) {
-		ssize_t r = read(3, a->input + n, INPUT_MAX - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			strerr_diefu1sys(RC_TEMP, "read fd 3");
-		if (!r)
-			break;
-		n += (size_t)r;
-		if (n == INPUT_MAX)
-			strerr_dief1x(RC_PERM, "input on fd 3 too long");
-	}
+	if (r < 0 && errno == EFBIG)
+		strerr_dief1x(RC_PERM, "input on fd 3 too long");
+	if (r < 0)
+		strerr_diefu1sys(RC_TEMP, "read fd 3");
+	n = (size_t)r;
 	close(3);
 	a->input[n] = 0;
 	z = memchr(a->input, 0, n);

@@ -5,12 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <skalibs/allreadwrite.h>
 #include <skalibs/strerr.h>
 
 #include "cfg.h"
@@ -33,33 +33,11 @@ struct enqueue {
 	char sender[ADDR_MAX + 1];
 };
 
-static void logline(char const *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-logline(char const *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof line - 2)
-		n = sizeof line - 2;
-	line[n++] = '\n';
-	if (write(2, line, (size_t)n) < 0) {
-		/* nowhere left to complain */
-	}
-}
-
 static void
 reply(struct enqueue *q, char const *text)
 {
 	if (q->fd3)
-		queue_writeall(3, text, strlen(text));
+		allwrite(3, text, strlen(text));
 }
 
 static void
@@ -81,7 +59,7 @@ die_temp(struct enqueue *q, char const *what)
 
 	discard_tmp(q);
 	reply(q, "451 4.3.0 cannot queue the message now, try again later\n");
-	logline("enqueue: fatal: unable to %s: %s", what, strerror(e));
+	log_line("enqueue: fatal: unable to %s: %s", what, strerror(e));
 	_exit(RC_TEMP);
 }
 
@@ -105,7 +83,7 @@ copy_message(struct enqueue *q)
 			q->bytes += (unsigned long long)r;
 		}
 		if ((!r || n == sizeof buf) && n) {
-			if (!queue_writeall(q->tmpfd, buf, n))
+			if (allwrite(q->tmpfd, buf, n) < n)
 				die_temp(q, "write the message");
 			n = 0;
 		}
@@ -170,7 +148,7 @@ read_envelope(struct enqueue *q)
 		if (!r) {
 			discard_tmp(q);
 			reply(q, "451 4.3.0 incomplete envelope, message not queued\n");
-			logline("enqueue: warning: envelope incomplete (caller aborted), nothing queued");
+			log_line("enqueue: warning: envelope incomplete (caller aborted), nothing queued");
 			_exit(RC_TEMP);
 		}
 		while (off < (size_t)r) {
@@ -197,7 +175,7 @@ read_envelope(struct enqueue *q)
 				snprintf(text, sizeof text, "554 5.6.0 envelope refused: %s\n",
 				    queue_enverr_str(p.err));
 				reply(q, text);
-				logline("enqueue: warning: envelope refused: %s", queue_enverr_str(p.err));
+				log_line("enqueue: warning: envelope refused: %s", queue_enverr_str(p.err));
 				_exit(RC_PERM);
 			}
 			}
@@ -259,7 +237,7 @@ main(int argc, char const *const *argv)
 	snprintf(text, sizeof text, "250 2.0.0 Ok: queued as %s\n", q.id);
 	reply(&q, text);
 	log_esc(from, sizeof from, q.sender, strlen(q.sender));
-	logline("enqueue: info: id=%s from=<%s> rcpts=%lu bytes=%llu result=queued",
+	log_line("enqueue: info: id=%s from=<%s> rcpts=%lu bytes=%llu result=queued",
 	    q.id, from, q.nrcpt, q.bytes);
 	free(q.env);
 	return RC_OK;

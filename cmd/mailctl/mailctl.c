@@ -185,6 +185,26 @@ info(char const *what, char const *key, char const *done)
 	strerr_warni(what, " ", key, " ", done);
 }
 
+/* "user del", "alias del" without a database: the line of key taken
+ * out of the table name, under the lock. */
+static void
+table_del(struct mailctl *m, char const *name, enum mtable_kind kind, char const *what,
+    char const *key)
+{
+	struct mtable t;
+	size_t len;
+	char *b;
+
+	mailctl_lock(m);
+	mtable_read(m, &t, name, kind);
+	b = edited(&t, key, NULL, &len);
+	if (!b)
+		strerr_dief(RC_PERM, "no such ", what, ": ", key);
+	mtable_commit(m, &t, b, len);
+	free(b);
+	mtable_free(&t);
+}
+
 /* domain */
 
 struct count {
@@ -640,18 +660,12 @@ cmd_user(struct mailctl *m, int argc, char const *const *argv)
 		mtable_commit(m, &t, b, len);
 		info("user", a, "password changed");
 	} else if (!strcmp(argv[0], "del") && argc == 2) {
-		if (m->sql) {
+		if (m->sql)
 			sqlctl_user_del(m, a);
-			info("user", a, "deleted (the Maildir stays)");
-			return RC_OK;
-		}
-		mailctl_lock(m);
-		mtable_read(m, &t, "users", MTABLE_USERS);
-		b = edited(&t, a, NULL, &len);
-		if (!b)
-			strerr_dief(RC_PERM, "no such user: ", a);
-		mtable_commit(m, &t, b, len);
+		else
+			table_del(m, "users", MTABLE_USERS, "user", a);
 		info("user", a, "deleted (the Maildir stays)");
+		return RC_OK;
 	} else
 		dieusage();
 	explicit_bzero(hash, sizeof hash);
@@ -777,18 +791,12 @@ cmd_alias(struct mailctl *m, int argc, char const *const *argv)
 		mtable_commit(m, &t, b, len);
 		info("alias", a, "added");
 	} else if (!strcmp(argv[0], "del") && argc == 2) {
-		if (m->sql) {
+		if (m->sql)
 			sqlctl_alias_del(m, a);
-			info("alias", a, "deleted");
-			return RC_OK;
-		}
-		mailctl_lock(m);
-		mtable_read(m, &t, "aliases", MTABLE_ALIASES);
-		b = edited(&t, a, NULL, &len);
-		if (!b)
-			strerr_dief(RC_PERM, "no such alias: ", a);
-		mtable_commit(m, &t, b, len);
+		else
+			table_del(m, "aliases", MTABLE_ALIASES, "alias", a);
 		info("alias", a, "deleted");
+		return RC_OK;
 	} else
 		dieusage();
 	free(b);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <skalibs/allreadwrite.h>
 #include <skalibs/strerr.h>
 
 #include "addr.h"
@@ -145,24 +146,6 @@ mtable_find(struct mtable const *t, char const *key, size_t *pos, size_t *start,
 	return 0;
 }
 
-static void
-writeall(int fd, char const *s, size_t len, char const *path)
-{
-	while (len) {
-		ssize_t w = write(fd, s, len);
-		if (w < 0) {
-			int e = errno;
-			if (e == EINTR)
-				continue;
-			unlink(path);
-			errno = e;
-			strerr_diefusys(RC_TEMP, "write ", path);
-		}
-		s += w;
-		len -= (size_t)w;
-	}
-}
-
 void
 mtable_write(struct mailctl const *m, struct mtable const *t, char const *buf, size_t len)
 {
@@ -181,8 +164,7 @@ mtable_write(struct mailctl const *m, struct mtable const *t, char const *buf, s
 		unlink(tmp);
 		strerr_diefusys(RC_TEMP, "set the mode of ", tmp);
 	}
-	writeall(fd, buf, len, tmp);
-	if (fsync(fd) < 0 || close(fd) < 0) {
+	if (allwrite(fd, buf, len) < len || fsync(fd) < 0 || close(fd) < 0) {
 		unlink(tmp);
 		strerr_diefusys(RC_TEMP, "write ", tmp);
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <skalibs/allreadwrite.h>
 #include <skalibs/strerr.h>
 
 #include "cfg.h"
@@ -17,21 +18,15 @@
 #include "noroot.h"
 #include "rc.h"
 
+/* One line on stdout, in one write: the reason qmanager reads. */
 static void
-say(int fd, char const *s)
+say(char const *s)
 {
-	size_t len = strlen(s);
+	char line[MAILDIR_REASON_MAX + 2];
+	int n = snprintf(line, sizeof line, "%s\n", s);
 
-	while (len) {
-		ssize_t w = write(fd, s, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		s += w;
-		len -= (size_t)w;
-	}
+	if (n > 0)
+		allwrite(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* Deliver within the mailbox's quota (limit.c), the way Dovecot does:
@@ -85,7 +80,7 @@ int
 main(int argc, char const *const *argv)
 {
 	struct maildir_deliv d = { .maxsize = 0 };
-	char line[PATH_MAX + 1024], emd[1024], ercpt[1024], ereason[1024];
+	char emd[1024], ercpt[1024], ereason[1024];
 	char const *result;
 	int rc;
 
@@ -99,19 +94,16 @@ main(int argc, char const *const *argv)
 	if (!d.sender)
 		d.sender = "";
 	if (!d.rcpt) {
-		say(1, "5.3.5 RECIPIENT not set\n");
+		say("5.3.5 RECIPIENT not set");
 		strerr_dienotset(RC_PERM, "RECIPIENT");
 	}
 	rc = quota_deliver(&d);
-	snprintf(line, sizeof line, "%s\n", d.reason);
-	say(1, line);
+	say(d.reason);
 	result = rc == RC_OK ? "delivered" : rc == RC_PERM ? "failed" : "deferred";
 	log_esc(emd, sizeof emd, d.maildir, strlen(d.maildir));
 	log_esc(ercpt, sizeof ercpt, d.rcpt, strlen(d.rcpt));
 	log_esc(ereason, sizeof ereason, d.reason, strlen(d.reason));
-	snprintf(line, sizeof line,
-	    "maildir-deliver: info: maildir=%s rcpt=%s size=%llu result=%s reason=\"%s\"\n",
+	log_line("maildir-deliver: info: maildir=%s rcpt=%s size=%llu result=%s reason=\"%s\"",
 	    emd, ercpt, d.size, result, ereason);
-	say(2, line);
 	return rc;
 }

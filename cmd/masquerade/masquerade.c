@@ -17,6 +17,7 @@
 #include "cfg.h"
 #include "masq.h"
 #include "rc.h"
+#include "slurp.h"
 
 #define USAGE "masquerade prog [ args... ]"
 #define FIELD_MAX 65536		/* a header field, folded lines included */
@@ -137,21 +138,15 @@ static int
 envelope(char const *list)
 {
 	static char env[ENVELOPE_MAX], sender[ADDR_MAX + 1];
-	size_t n = 0, slen, r;
+	ssize_t got = slurp_fd(1, env, sizeof env);
+	size_t n, slen, r;
 	int fd;
 
-	for (;;) {
-		ssize_t got = read(1, env + n, sizeof env - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			strerr_diefu1sys(RC_TEMP, "read the envelope");
-		if (!got)
-			break;
-		n += (size_t)got;
-		if (n == sizeof env)
-			strerr_dief1x(RC_PERM, "envelope too large");
-	}
+	if (got < 0 && errno == EFBIG)
+		strerr_dief1x(RC_PERM, "envelope too large");
+	if (got < 0)
+		strerr_diefu1sys(RC_TEMP, "read the envelope");
+	n = (size_t)got;
 	/* complete: F<sender>\0 ... \0\0 */
 	if (n < 3 || env[0] != 'F' || env[n - 1] || env[n - 2] || !memchr(env, 0, n))
 		strerr_dief1x(RC_TEMP, "incomplete envelope: the sender gave up");

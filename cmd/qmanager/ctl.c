@@ -21,7 +21,7 @@ ctl_unlink(struct qmanager *q, char const *sub, char const *name)
 
 	if (queue_path(path, sizeof path, q->qdir, sub, name, 0) && unlink(path) < 0 &&
 	    errno != ENOENT)
-		qm_log("qmanager: warning: unable to unlink %s: %s", path, strerror(errno));
+		log_line("qmanager: warning: unable to unlink %s: %s", path, strerror(errno));
 }
 
 static int
@@ -65,7 +65,7 @@ ctl_delete(struct qmanager *q, struct msg *m)
 	ctl_unlink(q, "env", m->id);
 	ctl_unlink(q, "new", m->id);
 	ctl_unlink(q, "mess", m->id);
-	qm_log("qmanager: info: id=%s event=deleted by=operator", m->id);
+	log_line("qmanager: info: id=%s event=deleted by=operator", m->id);
 	qm_remove(q, m);
 	qm_msg_free(m);
 }
@@ -76,7 +76,7 @@ ctl_bounce(struct qmanager *q, struct msg *m)
 	size_t n = 0;
 
 	if (m->broken) {
-		qm_log("qmanager: warning: id=%s unreadable, cannot be bounced (delete it)", m->id);
+		log_line("qmanager: warning: id=%s unreadable, cannot be bounced (delete it)", m->id);
 		return;
 	}
 	for (size_t i = 0; i < m->n; i++) {
@@ -86,7 +86,7 @@ ctl_bounce(struct qmanager *q, struct msg *m)
 			continue;
 		reason = strdup(CTL_BOUNCE_REASON);
 		if (!reason) {
-			qm_log("qmanager: warning: id=%s out of memory", m->id);
+			log_line("qmanager: warning: id=%s out of memory", m->id);
 			return;
 		}
 		free(r->reason);
@@ -96,7 +96,7 @@ ctl_bounce(struct qmanager *q, struct msg *m)
 		n++;
 	}
 	m->dirty = 1;
-	qm_log("qmanager: info: id=%s event=bounced by=operator rcpts=%zu", m->id, n);
+	log_line("qmanager: info: id=%s event=bounced by=operator rcpts=%zu", m->id, n);
 	qm_settle(q, m);	/* bounces and removes it; m may be freed */
 }
 
@@ -113,7 +113,7 @@ qm_ctl(struct qmanager *q)
 	d = opendir(path);
 	if (!d) {
 		if (errno != ENOENT)
-			qm_log("qmanager: warning: unable to open %s: %s", path, strerror(errno));
+			log_line("qmanager: warning: unable to open %s: %s", path, strerror(errno));
 		return 0;
 	}
 	while ((de = readdir(d))) {
@@ -122,14 +122,14 @@ qm_ctl(struct qmanager *q)
 		if (!queue_ctl_valid(name))
 			continue;
 		if (!strcmp(name, "flush")) {
-			qm_log("qmanager: info: flushing: every pending recipient is due now (requested)");
+			log_line("qmanager: info: flushing: every pending recipient is due now (requested)");
 			qm_flush(q);
 			ctl_unlink(q, "ctl", name);
 			continue;
 		}
 		m = qm_find(q, name + 7);
 		if (!m) {
-			qm_log("qmanager: warning: id=%s %s requested, no such message", name + 7,
+			log_line("qmanager: warning: id=%s %s requested, no such message", name + 7,
 			    name[0] == 'd' ? "delete" : "bounce");
 			ctl_unlink(q, "ctl", name);
 			continue;

@@ -17,6 +17,7 @@
 #include "bounce.h"
 #include "qmanager.h"
 #include "rc.h"
+#include "slurp.h"
 
 static void settle(struct qmanager *, struct msg *);
 
@@ -92,41 +93,6 @@ rcpt_add(struct msg *m, unsigned int kind, unsigned int state, char const *final
 	return (long)m->n++;
 }
 
-/* Read a whole file of at most QM_ENVFILE_MAX bytes, NUL-terminated. */
-static char *
-readfile(char const *path, size_t *len, struct stat *st)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf;
-	size_t n = 0;
-
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, st) < 0 || (unsigned long long)st->st_size > QM_ENVFILE_MAX) {
-		if (errno == 0)
-			errno = EFBIG;
-		close(fd);
-		return 0;
-	}
-	buf = malloc((size_t)st->st_size + 1);
-	if (!buf) {
-		close(fd);
-		return 0;
-	}
-	while (n < (size_t)st->st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st->st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
 static int
 exists(char const *qdir, char const *sub, char const *id)
 {
@@ -144,7 +110,7 @@ unlink_q(char const *qdir, char const *sub, char const *id)
 	char path[PATH_MAX];
 
 	if (queue_path(path, sizeof path, qdir, sub, id, 0) && unlink(path) < 0 && errno != ENOENT)
-		qm_log("qmanager: warning: unable to unlink %s: %s", path, strerror(errno));
+		log_line("qmanager: warning: unable to unlink %s: %s", path, strerror(errno));
 }
 
 /* ---- tables ---- */
@@ -177,7 +143,7 @@ qm_tables_check(struct qmanager *q, int force)
 		resolve_free(&q->res);
 	q->resok = resolve_init(&q->res, q->etcdir, q->mailroot, q->postmaster);
 	if (!q->resok)
-		qm_log("qmanager: warning: unable to open the tables in %s: %s", q->etcdir, strerror(errno));
+		log_line("qmanager: warning: unable to open the tables in %s: %s", q->etcdir, strerror(errno));
 	else
 		memcpy(q->res_sig, sig, sizeof sig);
 }
@@ -214,7 +180,7 @@ log_result(struct qmanager *q, struct msg const *m, size_t i, char const *result
 	char erc[LOG_BUF], eto[LOG_BUF], ereason[LOG_BUF];
 
 	(void)q;
-	qm_log("qmanager: info: id=%s rcpt=%s to=%s result=%s tries=%lu reason=\"%s\"",
+	log_line("qmanager: info: id=%s rcpt=%s to=%s result=%s tries=%lu reason=\"%s\"",
 	    m->id, qm_esc(erc, sizeof erc, r->final),
 	    qm_esc(eto, sizeof eto, r->kind == QUEUE_MAILBOX && *r->dest ? r->dest : r->final),
 	    result, r->tries, qm_esc(ereason, sizeof ereason, r->reason));
@@ -303,10 +269,6 @@ queue_bounce(struct qmanager *q, struct msg *m, size_t nfail, char *bid)
 		goto out;
 	}
 	ok = 0;
-	if (!queue_mess_commit(q->qdir, bid, &q->seq)) {
-		e = errno;
-		goto out;
-	}
 	elen = 0;
 	env[elen++] = 'F';
 	memcpy(env + elen, nsender, strlen(nsender) + 1);
@@ -315,12 +277,13 @@ queue_bounce(struct qmanager *q, struct msg *m, size_t nfail, char *bid)
 	memcpy(env + elen, to, strlen(to) + 1);
 	elen += strlen(to) + 1;
 	env[elen++] = 0;
-	switch (queue_new_commit(q->qdir, bid, env, elen)) {
+	/* the commit enqueue uses too (doc/queue.md): tmp/<bid> -> mess/<bid>,
+	 * envelope -> new/<bid> */
+	switch (queue_commit(q->qdir, bid, &q->seq, env, elen)) {
 	case 1:
 		break;
 	case 0:
-		e = errno;
-		unlink_q(q->qdir, "mess", bid);
+		e = errno;	/* nothing left behind */
 		goto out;
 	default:
 		/* new/<bid> is in: the bounce stays (a scan delivers it), but
@@ -355,9 +318,9 @@ finish(struct qmanager *q, struct msg *m)
 	}
 	if (nfail) {
 		if (!strcmp(m->sender, QUEUE_DOUBLEBOUNCE)) {
-			qm_log("qmanager: warning: id=%s dropping a failed double bounce", m->id);
+			log_line("qmanager: warning: id=%s dropping a failed double bounce", m->id);
 		} else if (!queue_bounce(q, m, nfail, bid)) {
-			qm_log("qmanager: warning: id=%s unable to queue the bounce, retrying later: %s",
+			log_line("qmanager: warning: id=%s unable to queue the bounce, retrying later: %s",
 			    m->id, strerror(errno));
 			if (!q->stopping)
 				qm_heap_set(q, m, q->now + (long long)q->retry_min);
@@ -369,7 +332,7 @@ finish(struct qmanager *q, struct msg *m)
 	if (m->innew)
 		unlink_q(q->qdir, "new", m->id);
 	unlink_q(q->qdir, "mess", m->id);
-	qm_log("qmanager: info: id=%s event=done delivered=%zu failed=%zu bounce=%s",
+	log_line("qmanager: info: id=%s event=done delivered=%zu failed=%zu bounce=%s",
 	    m->id, ndone, nfail, bid);
 	qm_remove(q, m);
 	qm_msg_free(m);
@@ -401,11 +364,11 @@ settle(struct qmanager *q, struct msg *m)
 				m->innew = 0;
 			}
 		} else
-			qm_log("qmanager: warning: id=%s unable to write its state: %s",
+			log_line("qmanager: warning: id=%s unable to write its state: %s",
 			    m->id, strerror(errno));
 	}
 	if (!qm_heap_set(q, m, next))
-		qm_log("qmanager: warning: id=%s out of memory for the timer", m->id);
+		log_line("qmanager: warning: id=%s out of memory for the timer", m->id);
 }
 
 void
@@ -542,7 +505,7 @@ rcpt_outcome(struct qmanager *q, struct msg *m, size_t i, int rc, char const *re
 		result = "deferred";
 	}
 	if (!setstr(&r->reason, text))
-		qm_log("qmanager: warning: id=%s out of memory", m->id);
+		log_line("qmanager: warning: id=%s out of memory", m->id);
 	m->dirty = 1;
 	log_result(q, m, i, result);
 }
@@ -667,7 +630,7 @@ expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax, i
 		}
 		if (d->kind == RESOLVE_DROP) {
 			char erc[LOG_BUF];
-			qm_log("qmanager: info: id=%s rcpt=%s to=drop result=dropped tries=0 "
+			log_line("qmanager: info: id=%s rcpt=%s to=drop result=dropped tries=0 "
 			    "reason=\"2.0.0 discarded by alias\"", m->id, qm_esc(erc, sizeof erc, d->addr));
 			continue;
 		}
@@ -688,7 +651,7 @@ expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax, i
 		} else {
 			j = rcpt_add(m, kind, state, d->addr, m->r[i].orig, dest, why);
 			if (j < 0) {
-				qm_log("qmanager: warning: id=%s out of memory expanding", m->id);
+				log_line("qmanager: warning: id=%s out of memory expanding", m->id);
 				break;
 			}
 			m->r[j].next = q->now;
@@ -799,14 +762,14 @@ load_env(struct qmanager *q, char const *id)
 
 	if (!queue_path(path, sizeof path, q->qdir, "env", id, 0))
 		return 0;
-	buf = readfile(path, &len, &st);
+	buf = slurp_file(path, QUEUE_READ_MAX, &len, &st);
 	if (!buf) {
 		if (errno != ENOENT)
-			qm_log("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
+			log_line("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
 		return 0;
 	}
 	if (!exists(q->qdir, "mess", id)) {
-		qm_log("qmanager: warning: id=%s state without a message file, removed", id);
+		log_line("qmanager: warning: id=%s state without a message file, removed", id);
 		unlink_q(q->qdir, "env", id);
 		unlink_q(q->qdir, "new", id);
 		free(buf);
@@ -855,7 +818,7 @@ load_env(struct qmanager *q, char const *id)
 	qm_make_due(q, m);
 	return 1;
 bad:
-	qm_log("qmanager: warning: id=%s unreadable state file %s, ignored", id, path);
+	log_line("qmanager: warning: id=%s unreadable state file %s, ignored", id, path);
 	free(buf);
 	if (m)
 		qm_msg_free(m);
@@ -880,14 +843,14 @@ pickup(struct qmanager *q, char const *id)
 		load_env(q, id);
 		return;
 	}
-	buf = readfile(path, &len, &st);
+	buf = slurp_file(path, QUEUE_READ_MAX, &len, &st);
 	if (!buf) {
 		if (errno != ENOENT)
-			qm_log("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
+			log_line("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
 		return;
 	}
 	if (!exists(q->qdir, "mess", id)) {
-		qm_log("qmanager: warning: id=%s envelope without a message file, removed", id);
+		log_line("qmanager: warning: id=%s envelope without a message file, removed", id);
 		unlink_q(q->qdir, "new", id);
 		free(buf);
 		return;
@@ -916,7 +879,7 @@ pickup(struct qmanager *q, char const *id)
 	}
 	free(buf);
 	if (t != QUEUE_ENV_END || !m->sender) {
-		qm_log("qmanager: warning: id=%s malformed envelope in new/ (%s), ignored", id,
+		log_line("qmanager: warning: id=%s malformed envelope in new/ (%s), ignored", id,
 		    queue_enverr_str(t == QUEUE_ENV_BAD ? p.err : QUEUE_ENVERR_SYNTAX));
 		qm_msg_free(m);
 		broken_stub(q, id);
@@ -926,7 +889,7 @@ pickup(struct qmanager *q, char const *id)
 		qm_msg_free(m);
 		return;
 	}
-	qm_log("qmanager: info: id=%s event=new from=<%s> rcpts=%zu", id,
+	log_line("qmanager: info: id=%s event=new from=<%s> rcpts=%zu", id,
 	    qm_esc(efrom, sizeof efrom, m->sender), m->n);
 	/* expand now, so that recipients in one remote domain travel together */
 	for (size_t i = 0, n = m->n; i < n; i++) {
@@ -939,7 +902,7 @@ pickup(struct qmanager *q, char const *id)
 	return;
 nomem:
 	free(buf);
-	qm_log("qmanager: warning: id=%s out of memory, will retry", id);
+	log_line("qmanager: warning: id=%s out of memory, will retry", id);
 	qm_msg_free(m);
 }
 
@@ -955,7 +918,7 @@ each_id(struct qmanager *q, char const *sub, void (*f)(struct qmanager *, char c
 		return;
 	d = opendir(path);
 	if (!d) {
-		qm_log("qmanager: warning: unable to open %s: %s", path, strerror(errno));
+		log_line("qmanager: warning: unable to open %s: %s", path, strerror(errno));
 		return;
 	}
 	while ((de = readdir(d)))
@@ -1004,7 +967,7 @@ orphan_mess(struct qmanager *q, char const *id)
 	if ((long long)st.st_mtime > q->now - QUEUE_ORPHAN_AGE)
 		return;
 	if (unlink(path) == 0)
-		qm_log("qmanager: info: id=%s removed an orphaned message file", id);
+		log_line("qmanager: info: id=%s removed an orphaned message file", id);
 }
 
 void
@@ -1025,7 +988,7 @@ qm_cleanup(struct qmanager *q)
 		    lstat(file, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		if ((long long)st.st_mtime <= q->now - QUEUE_ORPHAN_AGE && unlink(file) == 0)
-			qm_log("qmanager: info: removed a stale temporary file tmp/%s", de->d_name);
+			log_line("qmanager: info: removed a stale temporary file tmp/%s", de->d_name);
 	}
 	closedir(d);
 }

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,26 +22,6 @@
 #include "noroot.h"
 #include "rc.h"
 #include "words.h"
-
-void
-qm_log(char const *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof line - 2)
-		n = sizeof line - 2;
-	line[n++] = '\n';
-	if (write(2, line, (size_t)n) < 0) {
-		/* the log is gone: nothing to do */
-	}
-}
 
 char const *
 qm_esc(char *buf, size_t max, char const *s)
@@ -64,20 +43,13 @@ setting(char const *name, unsigned long def, unsigned long min)
 static void
 config(struct qmanager *q)
 {
-	static char host[256];
 	int n;
 
 	q->qdir = cfg_str("QUEUEDIR", "/data/queue");
 	q->etcdir = cfg_str("CHAINMAIL_ETC", "/etc/chainmail");
 	q->mailroot = cfg_str("MAILROOT", "/data/mail");
 	q->postmaster = cfg_str("POSTMASTER", 0);
-	q->hostname = cfg_str("HOSTNAME", 0);
-	if (!q->hostname) {
-		if (gethostname(host, sizeof host) < 0 || !host[0])
-			strcpy(host, "localhost");
-		host[sizeof host - 1] = 0;
-		q->hostname = host;
-	}
+	q->hostname = cfg_hostname();
 	q->conc = setting("QMANAGER_CONCURRENCY", 10, 1);
 	q->rconc = setting("QMANAGER_REMOTE_CONCURRENCY", 20, 1);
 	q->retry_min = setting("RETRY_MIN", 60, 1);
@@ -155,17 +127,17 @@ on_signals(struct qmanager *q)
 		case SIGTERM:
 		case SIGINT:
 			if (!q->stopping) {
-				qm_log("qmanager: info: stopping running=%zu", q->nrun);
+				log_line("qmanager: info: stopping running=%zu", q->nrun);
 				q->stopping = 1;
 				q->stop_deadline = q->now + QM_STOP_TIMEOUT;
 			}
 			break;
 		case SIGHUP:
-			qm_log("qmanager: info: reopening the tables");
+			log_line("qmanager: info: reopening the tables");
 			qm_tables_check(q, 1);
 			break;
 		case SIGALRM:
-			qm_log("qmanager: info: flushing: every pending recipient is due now");
+			log_line("qmanager: info: flushing: every pending recipient is due now");
 			qm_flush(q);
 			break;
 		}
@@ -237,7 +209,7 @@ loop(struct qmanager *q)
 			if (!q->nrun)
 				break;
 			if (q->now >= q->stop_deadline && !killed) {
-				qm_log("qmanager: warning: deliveries still running after %ds, killing them",
+				log_line("qmanager: warning: deliveries still running after %ds, killing them",
 				    QM_STOP_TIMEOUT);
 				qm_kill_all(q);
 				killed = 1;
@@ -344,9 +316,9 @@ main(int argc, char const *const *argv)
 	qm_tables_check(&q, 1);
 	qm_load_env(&q);
 	q.next_fullscan = 0;	/* the first turn scans new/ and cleans up */
-	qm_log("qmanager: info: started queue=%s concurrency=%lu remote=%lu messages=%zu",
+	log_line("qmanager: info: started queue=%s concurrency=%lu remote=%lu messages=%zu",
 	    q.qdir, q.conc, q.rconc, q.nmsg);
 	loop(&q);
-	qm_log("qmanager: info: stopped messages=%zu", q.nmsg);
+	log_line("qmanager: info: stopped messages=%zu", q.nmsg);
 	return RC_OK;
 }

@@ -19,7 +19,6 @@
 #define QM_RUN_TIMEOUT	3600	/* seconds a delivery may take before SIGKILL */
 #define QM_STOP_TIMEOUT	30	/* seconds SIGTERM waits for deliveries */
 #define LOG_BUF		(LOG_ESC_MAX * 4 + 1)	/* one escaped log field */
-#define QM_ENVFILE_MAX	(64UL << 20)	/* largest env/ or new/ file read */
 
 struct rcpt {
 	unsigned char state;	/* enum queue_rstate */
@@ -115,7 +114,6 @@ struct qmanager {
 };
 
 /* qmanager.c */
-void qm_log(char const *fmt, ...) __attribute__((format(printf, 1, 2)));
 char const *qm_esc(char *buf, size_t max, char const *s);
 
 /* sched.c */

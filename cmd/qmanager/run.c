@@ -358,7 +358,7 @@ qm_run_timeouts(struct qmanager *q)
 	for (size_t k = 0; k < q->nruns; k++) {
 		struct run *run = &q->runs[k];
 		if (run->pid && !run->killed && run->deadline <= q->now) {
-			qm_log("qmanager: warning: id=%s pid=%ld delivery timed out, killing it",
+			log_line("qmanager: warning: id=%s pid=%ld delivery timed out, killing it",
 			    run->m->id, (long)run->pid);
 			kill(run->pid, SIGKILL);
 			run->killed = 1;

@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "cfg.h"
+#include "checkreply.h"
 #include "client.h"
 #include "log.h"
 #include "quota.h"
@@ -34,44 +35,16 @@ struct qcheck {
 	unsigned int nmailbox, nfull, nsmall, nother, nunknown;
 };
 
-static void
-writeall(int fd, char const *s, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, s, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		s += w;
-		len -= (size_t)w;
-	}
-}
-
 static int
 decide(struct qcheck const *c, int rc, char const *code, char const *text, char const *reason)
 {
-	char addr[ADDR_MAX + 1], line[SMTP_REPLY_MAX + 1];
 	char erc[LOG_ESC_MAX * 4 + 1], eip[LOG_ESC_MAX * 4 + 1];
-	char logline[2 * LOG_ESC_MAX * 4 + 256];
-	size_t o = 0;
-	int n;
 
-	for (char const *s = c->rcpt; *s && o + 1 < sizeof addr; s++)
-		addr[o++] = (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? *s : '?';
-	addr[o] = 0;
-	n = snprintf(line, sizeof line, "%s <%s>: %s\n", code, addr, text);
-	if (n > 0)
-		writeall(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	checkreply(code, c->rcpt, text);
 	log_esc(erc, sizeof erc, c->rcpt, strlen(c->rcpt));
 	log_esc(eip, sizeof eip, c->ip, strlen(c->ip));
-	n = snprintf(logline, sizeof logline,
-	    "quota-check: info: ip=%s rcpt=<%s> size=%llu mailboxes=%u full=%u result=%s reason=%s\n",
-	    eip, erc, c->size, c->nmailbox, c->nfull + c->nsmall,
-	    rc == RC_OK ? "accept" : rc == RC_PERM ? "reject" : "defer", reason);
-	if (n > 0)
-		writeall(2, logline, (size_t)n < sizeof logline ? (size_t)n : sizeof logline - 1);
+	log_line("quota-check: info: ip=%s rcpt=<%s> size=%llu mailboxes=%u full=%u result=%s reason=%s",
+	    eip, erc, c->size, c->nmailbox, c->nfull + c->nsmall, checkreply_result(rc), reason);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "cfg.h"
+#include "checkreply.h"
 #include "client.h"
 #include "log.h"
 #include "rc.h"
@@ -38,17 +39,6 @@ struct rcptcheck {
 	/* what the resolver found */
 	unsigned int nmailbox, ndrop, nremote, nnouser;
 };
-
-/* The address for a reply: printable ASCII only, others as '?'. */
-static void
-reply_addr(char *dst, size_t max, char const *s)
-{
-	size_t o = 0;
-
-	for (; *s && o + 1 < max; s++)
-		dst[o++] = (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? *s : '?';
-	dst[o] = 0;
-}
 
 /* ALLOWED_SENDER_DOMAINS (blank- or comma-separated): when set, relayed
  * mail needs an envelope sender in one of these domains or below one. */
@@ -78,48 +68,23 @@ sender_allowed(struct rcptcheck *c)
 	return 0;
 }
 
-static void
-writeall(int fd, char const *s, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, s, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		s += w;
-		len -= (size_t)w;
-	}
-}
-
 /* Print the reply, log the decision, and return the exit code. */
 static int
 decide(struct rcptcheck const *c, int rc, char const *code, char const *text, char const *reason)
 {
-	char addr[ADDR_MAX + 1], line[SMTP_REPLY_MAX + 1];
 	char erc[LOG_ESC_MAX * 4 + 1], efrom[LOG_ESC_MAX * 4 + 1], eip[LOG_ESC_MAX * 4 + 1];
-	char logline[3 * LOG_ESC_MAX * 4 + 256];
-	int n;
 
-	reply_addr(addr, sizeof addr, c->login ? c->sender : c->rcpt);
-	n = snprintf(line, sizeof line, "%s <%s>: %s\n", code, addr, text);
-	if (n > 0)
-		writeall(1, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	checkreply(code, c->login ? c->sender : c->rcpt, text);
 	log_esc(erc, sizeof erc, c->login ? c->login : c->rcpt, strlen(c->login ? c->login : c->rcpt));
 	log_esc(efrom, sizeof efrom, c->sender, strlen(c->sender));
 	log_esc(eip, sizeof eip, c->ip, strlen(c->ip));
 	if (c->login)
-		n = snprintf(logline, sizeof logline,
-		    "rcpt-check: info: ip=%s user=\"%s\" from=<%s> result=%s reason=%s\n",
-		    eip, erc, efrom, rc == RC_OK ? "accept" : rc == RC_PERM ? "reject" : "defer", reason);
+		log_line("rcpt-check: info: ip=%s user=\"%s\" from=<%s> result=%s reason=%s",
+		    eip, erc, efrom, checkreply_result(rc), reason);
 	else
-		n = snprintf(logline, sizeof logline,
-		    "rcpt-check: info: ip=%s from=<%s> rcpt=<%s>%s%s result=%s reason=%s\n",
+		log_line("rcpt-check: info: ip=%s from=<%s> rcpt=<%s>%s%s result=%s reason=%s",
 		    eip, efrom, erc, c->size ? " size=" : "", c->size ? c->size : "",
-		    rc == RC_OK ? "accept" : rc == RC_PERM ? "reject" : "defer", reason);
-	if (n > 0)
-		writeall(2, logline, (size_t)n < sizeof logline ? (size_t)n : sizeof logline - 1);
+		    checkreply_result(rc), reason);
 	return rc;
 }
 
@@ -127,6 +92,27 @@ static int
 tempfail(struct rcptcheck const *c, char const *reason)
 {
 	return decide(c, RC_TEMP, "451 4.3.0", "temporary lookup failure, try again later", reason);
+}
+
+/* The tables for the lookups: RC_OK, or the exit code of the deferral
+ * already answered. Tables never compiled: defer rather than reject
+ * every domain (with MariaDB, the database names the domains too). */
+static int
+open_tables(struct rcptcheck *c)
+{
+	char hosts[PATH_MAX];
+	int r = snprintf(hosts, sizeof hosts, "%s/host_list.cdb", c->etc);
+
+	if (r < 0 || (size_t)r >= sizeof hosts || (access(hosts, R_OK) < 0 && !sql_configured())) {
+		strerr_warnwu3sys("read ", c->etc, "/host_list.cdb");
+		return tempfail(c, "no-host_list");
+	}
+	if (!resolve_init(&c->r, c->etc, c->mailroot, c->postmaster)) {
+		strerr_warnwu2sys("open the tables in ", c->etc);
+		return tempfail(c, "tables");
+	}
+	c->opened = 1;
+	return RC_OK;
 }
 
 static int
@@ -161,7 +147,6 @@ owner(void *arg, struct resolve_dest const *d)
 static int
 sendercheck_run(struct rcptcheck *c)
 {
-	char hosts[PATH_MAX];
 	int r;
 
 	if (!*c->sender)
@@ -170,16 +155,8 @@ sendercheck_run(struct rcptcheck *c)
 		return decide(c, RC_OK, "250 2.1.0", "sender ok", "login");
 	if (!addr_parse_mailbox(&c->a, c->sender, strlen(c->sender), ADDR_UTF8))
 		return decide(c, RC_PERM, "553 5.7.1", "sender address not owned by the authenticated user", "syntax");
-	r = snprintf(hosts, sizeof hosts, "%s/host_list.cdb", c->etc);
-	if (r < 0 || (size_t)r >= sizeof hosts || (access(hosts, R_OK) < 0 && !sql_configured())) {
-		strerr_warnwu3sys("read ", c->etc, "/host_list.cdb");
-		return tempfail(c, "no-host_list");
-	}
-	if (!resolve_init(&c->r, c->etc, c->mailroot, c->postmaster)) {
-		strerr_warnwu2sys("open the tables in ", c->etc);
-		return tempfail(c, "tables");
-	}
-	c->opened = 1;
+	if ((r = open_tables(c)) != RC_OK)
+		return r;
 	r = resolve_expand(&c->r, c->sender, owner, c);
 	if (r == -1) {
 		strerr_warnwu2x("look up the sender: ", resolve_error(&c->r));
@@ -194,24 +171,13 @@ static int
 rcptcheck_run(struct rcptcheck *c)
 {
 	size_t len = strlen(c->rcpt);
-	char hosts[PATH_MAX];
 	int r;
 
 	if (!addr_parse_mailbox(&c->a, c->rcpt, len, ADDR_POSTMASTER | ADDR_UTF8))
 		return decide(c, RC_PERM, "553 5.1.3", "bad address syntax", "syntax");
 
-	/* Tables never compiled: defer rather than reject every domain.
-	 * (With MariaDB, the database names the domains too.) */
-	r = snprintf(hosts, sizeof hosts, "%s/host_list.cdb", c->etc);
-	if (r < 0 || (size_t)r >= sizeof hosts || (access(hosts, R_OK) < 0 && !sql_configured())) {
-		strerr_warnwu3sys("read ", c->etc, "/host_list.cdb");
-		return tempfail(c, "no-host_list");
-	}
-	if (!resolve_init(&c->r, c->etc, c->mailroot, c->postmaster)) {
-		strerr_warnwu2sys("open the tables in ", c->etc);
-		return tempfail(c, "tables");
-	}
-	c->opened = 1;
+	if ((r = open_tables(c)) != RC_OK)
+		return r;
 	if (c->a.at < c->a.len) {
 		r = resolve_islocal(&c->r, c->a.s + c->a.at + 1, c->a.len - c->a.at - 1);
 		if (r < 0) {

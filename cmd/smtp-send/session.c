@@ -113,9 +113,19 @@ quit(struct sess *s)
 		trace(s, '>', "QUIT", 4);
 	smtpc_deadline(&s->c);
 	if (smtpc_puts(&s->c, "QUIT\r\n") && smtpc_flush(&s->c)) {
-		s->c.deadline = smtpc_now() + (s->c.timeout < QUIT_WAIT ? s->c.timeout : QUIT_WAIT);
+		s->c.deadline = netio_now() + (s->c.timeout < QUIT_WAIT ? s->c.timeout : QUIT_WAIT);
 		smtpc_read_reply(&s->c, &r, 0, 0);
 	}
+}
+
+/* The greeting or EHLO/HELO refused (not 2xx): the reason, QUIT, and the
+ * next host (for good on a 5xx). */
+static enum session_rc
+refused(struct sess *s, struct smtpc_reply const *r, char *reason, size_t max)
+{
+	said(s, r, reason, max);
+	quit(s);
+	return r->code / 100 == 5 ? SESSION_NEXT_PERM : SESSION_NEXT_TEMP;
 }
 
 static void
@@ -125,17 +135,6 @@ ehlo_line(void *ctx, char const *text, size_t len)
 
 	if (s->ehlo_lines++)
 		smtpc_caps_line(&s->caps, text, len);
-}
-
-static void
-all_pending(struct job *j, char st, char const *reason)
-{
-	for (size_t i = 0; i < j->nrcpt; i++) {
-		if (j->rcpts[i].status)
-			continue;
-		j->rcpts[i].status = st;
-		send_fmt(j->rcpts[i].reason, sizeof j->rcpts[i].reason, "%s", reason);
-	}
 }
 
 static void
@@ -268,7 +267,7 @@ mail_result(struct sess *s, struct tx *t)
 	t->mailfail = classify(t->mr.code) != 'D';
 	if (t->mailfail) {
 		said(s, &t->mr, why, sizeof why);
-		all_pending(s->job, classify(t->mr.code), why);
+		send_set_pending(s->job, classify(t->mr.code), why);
 	}
 }
 
@@ -413,7 +412,7 @@ io:
 	for (size_t i = 0; i < j->nrcpt; i++)
 		if (j->rcpts[i].accepted)
 			j->rcpts[i].status = 0;
-	all_pending(j, 'T', why);
+	send_set_pending(j, 'T', why);
 }
 
 /* STARTTLS after EHLO, as p->level says. 1 go on (with TLS, or in the
@@ -529,9 +528,7 @@ session_run(struct job *j, struct peer *p, int fd, char *reason, size_t max, cha
 		goto done;
 	}
 	if (r.code / 100 != 2) {
-		said(&s, &r, reason, max);
-		rc = r.code / 100 == 5 ? SESSION_NEXT_PERM : SESSION_NEXT_TEMP;
-		quit(&s);
+		rc = refused(&s, &r, reason, max);
 		goto done;
 	}
 	send_fmt(line, sizeof line, "EHLO %s", j->helo);
@@ -548,9 +545,7 @@ session_run(struct job *j, struct peer *p, int fd, char *reason, size_t max, cha
 		}
 	}
 	if (r.code / 100 != 2) {
-		said(&s, &r, reason, max);
-		rc = r.code / 100 == 5 ? SESSION_NEXT_PERM : SESSION_NEXT_TEMP;
-		quit(&s);
+		rc = refused(&s, &r, reason, max);
 		goto done;
 	}
 	if (!starttls(&s, p, fd, &rc, reason, max))
@@ -559,7 +554,7 @@ session_run(struct job *j, struct peer *p, int fd, char *reason, size_t max, cha
 		send_fmt(reason, max, "%s [%s]: message of %llu bytes exceeds the size limit of %llu bytes of the server",
 		    p->host, p->ip, j->msg.wire, s.caps.size);
 		send_fmt(lastreply, lmax, "SIZE %llu", s.caps.size);
-		all_pending(j, 'P', reason);
+		send_set_pending(j, 'P', reason);
 		quit(&s);
 		rc = SESSION_FINAL;
 		goto done;
@@ -568,7 +563,7 @@ session_run(struct job *j, struct peer *p, int fd, char *reason, size_t max, cha
 		send_fmt(reason, max, "%s [%s]: the server does not support SMTPUTF8, which the addresses need",
 		    p->host, p->ip);
 		send_fmt(lastreply, lmax, "no SMTPUTF8");
-		all_pending(j, 'P', reason);
+		send_set_pending(j, 'P', reason);
 		quit(&s);
 		rc = SESSION_FINAL;
 		goto done;

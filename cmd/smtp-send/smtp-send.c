@@ -72,8 +72,8 @@ fail(struct state *st, int temp, char const *reason)
 	send_fmt(st->reason, sizeof st->reason, "%s", reason);
 }
 
-static void
-set_all(struct job *j, char status, char const *reason)
+void
+send_set_pending(struct job *j, char status, char const *reason)
 {
 	for (size_t i = 0; i < j->nrcpt; i++) {
 		if (j->rcpts[i].status)
@@ -98,7 +98,7 @@ log_attempt(struct job const *j, char const *host, char const *ip, char const *t
     char const *result, char const *reply, long long t0)
 {
 	char esc[LOG_ESC_MAX * 4 + 1], num[2][UINT64_FMT], tbuf[32];
-	long long ms = smtpc_now() - t0;
+	long long ms = netio_now() - t0;
 
 	if (!j->verbosity)
 		return;
@@ -145,7 +145,7 @@ attempt(struct state *st, struct peer *p, struct sockaddr const *sa, socklen_t s
 	struct job *j = st->job;
 	char why[SEND_REASON_MAX], last[SMTPC_REPLY_MAX + 64];
 	size_t before = pending(j);
-	long long t0 = smtpc_now();
+	long long t0 = netio_now();
 	enum session_rc rc;
 	int fd;
 
@@ -546,7 +546,6 @@ smtps_ports(struct job *j)
 static void
 settings(struct job *j, unsigned long *limit, unsigned int *port)
 {
-	static char host[256];
 	unsigned long v;
 
 	if (!cfg_ulong("MESSAGE_SIZE_LIMIT", SMTP_SIZE_DEFAULT, limit))
@@ -561,13 +560,7 @@ settings(struct job *j, unsigned long *limit, unsigned int *port)
 		strerr_dieinvalid(RC_TEMP, "SMTP_SEND_PORT");
 	*port = (unsigned int)v;
 	j->sender = cfg_str("SENDER", "");
-	j->helo = cfg_str("HOSTNAME", 0);
-	if (!j->helo) {
-		if (gethostname(host, sizeof host - 1) < 0)
-			strcpy(host, "localhost");
-		host[sizeof host - 1] = 0;
-		j->helo = host;
-	}
+	j->helo = cfg_hostname();
 	for (char const *p = j->helo; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
 			strerr_dieinvalid(RC_TEMP, "HOSTNAME");
@@ -595,7 +588,7 @@ main(int argc, char const *const *argv)
 	size_t nhops;
 	int auth, utf8 = 0;
 	char const *note = why;
-	long long t0 = smtpc_now();
+	long long t0 = netio_now();
 
 	PROG = "smtp-send";
 	noroot();
@@ -631,18 +624,18 @@ main(int argc, char const *const *argv)
 	}
 	if (!addr_sane(j.sender, &utf8)) {
 		note = "invalid envelope sender address";
-		set_all(&j, 'P', note);
+		send_set_pending(&j, 'P', note);
 		goto done;
 	}
 	j.utf8 = (unsigned char)utf8;
 	if (!message_open(&j.msg, limit, why, sizeof why)) {
-		set_all(&j, 'T', why);
+		send_set_pending(&j, 'T', why);
 		goto done;
 	}
 	if (limit && j.msg.bytes > limit) {
 		send_fmt(why, sizeof why, "message too large: %llu bytes, the limit is %lu (MESSAGE_SIZE_LIMIT)",
 		    j.msg.bytes, limit);
-		set_all(&j, 'P', why);
+		send_set_pending(&j, 'P', why);
 		goto done;
 	}
 	if (!pending(&j)) {
@@ -650,7 +643,7 @@ main(int argc, char const *const *argv)
 		goto done;
 	}
 	if (!next_hops(&j, cfg_str("CHAINMAIL_ETC", "/etc/chainmail"), hops, &nhops, &auth, &st, why, sizeof why)) {
-		set_all(&j, 'T', why);
+		send_set_pending(&j, 'T', why);
 		goto done;
 	}
 	for (size_t i = 0; i < nhops && !st.final && st.tries < SEND_TRIES_MAX; i++)
@@ -658,7 +651,7 @@ main(int argc, char const *const *argv)
 	if (!st.final) {
 		if (!st.reason[0])
 			send_fmt(st.reason, sizeof st.reason, "no host to try");
-		set_all(&j, st.anytemp ? 'T' : 'P', st.reason);
+		send_set_pending(&j, st.anytemp ? 'T' : 'P', st.reason);
 		note = st.reason;
 	}
 done:

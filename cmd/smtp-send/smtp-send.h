@@ -95,6 +95,10 @@ int send_tls_active(void);
 void send_fmt(char *buf, size_t max, char const *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Every recipient without a status gets status ('D', 'T' or 'P') and
+ * reason. */
+void send_set_pending(struct job *, char status, char const *reason);
+
 /* Run one SMTP session on the connected socket fd (which it closes).
  * For SESSION_NEXT_* and SESSION_RETRY_PLAIN, reason says why.
  * *lastreply gets the reply that decided the outcome, for the log;

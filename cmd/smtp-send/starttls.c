@@ -96,7 +96,7 @@ send_tls_start(struct job *j, struct peer *p, int fd, struct smtpc *c, char *rea
 		    anchors_err);
 		return 0;
 	}
-	if (!tlsc_handshake(&conn, fd, p->host, verify ? &anchors : 0, smtpc_now() + j->timeout)) {
+	if (!tlsc_handshake(&conn, fd, p->host, verify ? &anchors : 0, netio_now() + j->timeout)) {
 		hint[0] = 0;
 		switch (errno) {
 		case ETIMEDOUT:
@@ -147,5 +147,5 @@ send_tls_end(struct job *j)
 	if (!active)
 		return;
 	active = 0;
-	tlsc_close(&conn, smtpc_now() + (j->timeout < 5000 ? j->timeout : 5000));
+	tlsc_close(&conn, netio_now() + (j->timeout < 5000 ? j->timeout : 5000));
 }
