@@ -42,7 +42,8 @@ def main(t):
                                  'sender@remote.example', ['alice@example.org'])
     q.start(env=env)
     t.ok(wait_for(lambda: len(delivered_ids(q, users)) == 5 and q.idle(), slow(20)),
-         'mail queued while qmanager was down is delivered at start')
+         'mail queued while qmanager was down is delivered at start',
+         'delivered=%d idle=%s\n%s' % (len(delivered_ids(q, users)), q.idle(), q.log()[-2000:]))
 
     random.seed(4242)
     expect = {}
@@ -73,7 +74,9 @@ def main(t):
     per = {a: delivered_ids(q, [a]) for a in users}
     both = [k for k, v in expect.items() if v == 'both@example.org']
     t.ok(both and all(k in per['alice@example.org'] and k in per['bob@example.org'] for k in both),
-         'alias fan-out survived the kills: %d messages reached both' % len(both))
+         'alias fan-out survived the kills: %d messages reached both' % len(both),
+         'missing at alice: %s, at bob: %s' % ([k for k in both if k not in per['alice@example.org']],
+                                              [k for k in both if k not in per['bob@example.org']]))
     dups = sum(v - 1 for a in users for v in per[a].values() if v > 1)
     t.diag('duplicates after %d kills: %d (allowed)' % (kills, dups))
     for a in users:
