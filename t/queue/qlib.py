@@ -106,10 +106,12 @@ class T:
         if not cond:
             self.failed += 1
         print('%sok %d - %s' % ('' if cond else 'not ', self.n, name))
-        if not cond and diag:
-            for line in str(diag).splitlines()[:60]:
-                print('# ' + line)
         sys.stdout.flush()
+        if not cond and diag:
+            # on stderr, so that prove shows it without -v
+            for line in str(diag).splitlines()[:60]:
+                sys.stderr.write('# ' + line + '\n')
+            sys.stderr.flush()
         return cond
 
     def is_(self, got, want, name):
