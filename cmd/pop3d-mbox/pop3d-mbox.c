@@ -25,12 +25,11 @@
 #include "line.h"
 #include "log.h"
 #include "opt.h"
-#include "maildir.h"
+#include "mboxhalf.h"
 #include "rc.h"
 #include "pop3d-mbox.h"
 
 #define USAGE "pop3d-mbox [ -v verbosity ] [ maildir ]"
-#define dieusage() strerr_dieusage(RC_PERM, USAGE)
 
 #define LOCKFILE "chainmail-pop3.lock"
 
@@ -148,19 +147,15 @@ int
 main(int argc, char const *const *argv)
 {
 	static struct mbox s;
+	char const *arg, *dir, *what;
 	int n;
-	char const *dir;
 	char buf[128];
 	int lockfd;
 	struct flock fl;
 
 	PROG = "pop3d-mbox";
 	s.io.verbosity = 1;
-	n = opt_verbosity(argc, argv, &s.io.verbosity);
-	if (n < 0 || argc - n > 1)
-		dieusage();
-	argc -= n;
-	argv += n;
+	arg = mboxhalf_args(argc, argv, &s.io.verbosity, USAGE);
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);
 	buffer_init(&s.io.in, &buffer_read, 0, inbuf, sizeof inbuf);
@@ -168,17 +163,11 @@ main(int argc, char const *const *argv)
 	tain_now_set_stopwatch_g();
 	mbox_deadline(&s);
 	handoff(&s);
-	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
-		strerr_diefu1sys(RC_TEMP, "set the client fds non-blocking");
-	if (!geteuid())
-		fail(&s, "-ERR [SYS/PERM] the mailbox half does not run as root", "run (as root)");
-	dir = argc ? argv[0] : cfg_str("MAILDIR", 0);
-	if (dir) {
-		int r = maildir_enter(dir);
-		if (r < 1)
-			fail(&s, "-ERR [SYS/TEMP] cannot open the mailbox",
-			    r ? "create the Maildir" : "chdir to the Maildir");
-	}
+	n = mboxhalf_enter(arg, &dir, &what);
+	if (n == MBOXHALF_ROOT)
+		fail(&s, "-ERR [SYS/PERM] the mailbox half does not run as root", what);
+	if (n == MBOXHALF_OPEN)
+		fail(&s, "-ERR [SYS/TEMP] cannot open the mailbox", what);
 	lockfd = open(LOCKFILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lockfd < 0)
 		fail(&s, "-ERR [SYS/TEMP] cannot lock the mailbox", "open " LOCKFILE);
