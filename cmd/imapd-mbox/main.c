@@ -22,11 +22,11 @@
 #include "log.h"
 #include "opt.h"
 #include "maildir.h"
+#include "mboxhalf.h"
 #include "mbox.h"
 #include "rc.h"
 
 #define USAGE "imapd-mbox [ -v verbosity ] [ maildir ]"
-#define dieusage() strerr_dieusage(RC_PERM, USAGE)
 
 /* ---------------------------------------------------------------- output */
 
@@ -443,32 +443,22 @@ main(int argc, char const *const *argv)
 {
 	static struct session s;
 	int n;
-	char const *dir;
+	char const *arg, *dir, *what;
 
 	PROG = "imapd-mbox";
 	s.verbosity = 1;
-	n = opt_verbosity(argc, argv, &s.verbosity);
-	if (n < 0 || argc - n > 1)
-		dieusage();
-	argc -= n;
-	argv += n;
+	arg = mboxhalf_args(argc, argv, &s.verbosity, USAGE);
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);
 	imapio_init(&s.io, 0, 1, (unsigned int)s.timeout);
 	imap_parser_init(&s.p, IMAP_LINE_MAX);
 	handoff(&s);
-	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
-		strerr_diefu1sys(RC_TEMP, "set the client fds non-blocking");
-	if (!geteuid())
-		fail(&s, "[UNAVAILABLE] The mailbox half does not run as root", "run (as root)");
-	dir = argc ? argv[0] : cfg_str("MAILDIR", 0);
+	n = mboxhalf_enter(arg, &dir, &what);
+	if (n == MBOXHALF_ROOT)
+		fail(&s, "[UNAVAILABLE] The mailbox half does not run as root", what);
 	s.maildir = dir ? dir : ".";
-	if (dir) {
-		int r = maildir_enter(dir);
-		if (r < 1)
-			fail(&s, "[UNAVAILABLE] Cannot open the mailbox",
-			    r ? "create the Maildir" : "chdir to the Maildir");
-	}
+	if (n == MBOXHALF_OPEN)
+		fail(&s, "[UNAVAILABLE] Cannot open the mailbox", what);
 	if (!folder_make("."))
 		fail(&s, "[UNAVAILABLE] Cannot open the mailbox", "create the Maildir");
 	specialuse_init(&s);

@@ -26,6 +26,7 @@
 #include "imapparse.h"
 #include "log.h"
 #include "opt.h"
+#include "prelogin.h"
 #include "noroot.h"
 #include "rc.h"
 #include "saslplain.h"
@@ -42,7 +43,6 @@
 #define USER_MAX	256	/* an address */
 #define PASS_MAX	512
 #define SASL_LINE_MAX	2048	/* an AUTHENTICATE response line */
-#define STARTTLS_TIMEOUT 60
 #define HANDOFF_FD	5	/* the child's end of the hand-off socket */
 
 struct imapd {
@@ -283,8 +283,6 @@ do_authenticate(struct imapd *s)
 static void
 do_starttls(struct imapd *s)
 {
-	tain d;
-
 	if (s->p.nargs != 2) {
 		bad(s, "Syntax: STARTTLS");
 		return;
@@ -299,19 +297,10 @@ do_starttls(struct imapd *s)
 	}
 	tagged(s, "OK", "Begin TLS negotiation now");
 	flush(s);
-	tain_now_g();
-	tain_addsec_g(&d, STARTTLS_TIMEOUT);
-	if (!ucspitls_start(&s->tls, &d)) {
-		if (s->verbosity)
-			strerr_warnwu1sys("start TLS");
-		_exit(RC_CLIENT);
-	}
+	prelogin_starttls(&s->tls, s->verbosity, s->sessionid);
 	/* CVE-2011-0411: nothing read before the handshake is used */
 	imapio_init(&s->io, 0, 1, (unsigned int)s->timeout);
 	imap_parser_init(&s->p, PREAUTH_BUDGET);
-	if (s->verbosity)
-		strerr_warni("session=", s->sessionid, " event=starttls protocol=", s->tls.protocol,
-		    " cipher=", s->tls.cipher);
 }
 
 static void
@@ -426,22 +415,14 @@ session(struct imapd *s)
 static void
 settings(struct imapd *s)
 {
-	char const *v;
-
 	if (!cfg_ulong("IMAPD_LOGIN_TIMEOUT", LOGIN_TIMEOUT, &s->timeout) || !s->timeout ||
 	    s->timeout > 86400)
 		strerr_dieinvalid(RC_PERM, "IMAPD_LOGIN_TIMEOUT");
 	if (!cfg_ulong("IMAPD_MAXERRORS", ERRORS_MAX, &s->maxerrors) || !s->maxerrors)
 		strerr_dieinvalid(RC_PERM, "IMAPD_MAXERRORS");
-	if (!cfg_ulong("IMAPD_MAXAUTHFAIL", AUTHFAIL_MAX, &s->maxauthfail) || !s->maxauthfail)
-		strerr_dieinvalid(RC_PERM, "IMAPD_MAXAUTHFAIL");
-	if (!cfg_ulong("IMAPD_AUTHCOMMANDS", AUTHCMDS_MAX, &s->maxcmds) || !s->maxcmds)
-		strerr_dieinvalid(RC_PERM, "IMAPD_AUTHCOMMANDS");
+	prelogin_limits("IMAPD", AUTHFAIL_MAX, &s->maxauthfail, AUTHCMDS_MAX, &s->maxcmds);
 	s->remoteip = client_var("REMOTEIP", "unknown");
-	v = cfg_str("IMAP_PLAINTEXT_LOGIN", 0);
-	/* no exemption for loopback: a proxy on this host (haproxy, a
-	 * webmail, stunnel) makes every remote client look local */
-	s->plainok = v && *v && strcmp(v, "0") && strcasecmp(v, "no");
+	s->plainok = prelogin_plainok("IMAP_PLAINTEXT_LOGIN");
 }
 
 int

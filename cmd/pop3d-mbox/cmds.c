@@ -125,7 +125,7 @@ retrieve(struct mbox *s, struct pop3_cmd const *c, int top)
 			mbox_reply(s, "-ERR message was removed by another session");
 			return;
 		}
-		if (s->verbosity)
+		if (s->io.verbosity)
 			strerr_warnwu2sys("open ", msg_name(s, m));
 		mbox_reply(s, "-ERR [SYS/TEMP] cannot read the message");
 		return;
@@ -309,11 +309,11 @@ mbox_session(struct mbox *s)
 			mbox_reply(s, "-ERR too many commands, closing connection");
 			mbox_bye(s, "toomanycommands", RC_CLIENT);
 		}
-		if (memchr(s->line, 0, len)) {
+		if (memchr(s->io.line, 0, len)) {
 			mbox_error(s, "-ERR NUL byte in command line");
 			continue;
 		}
-		ok = pop3_parse(s->line, len, &c);
+		ok = pop3_parse(s->io.line, len, &c);
 		if (!ok && c.verb == POP3_UNKNOWN) {
 			mbox_error(s, "-ERR unknown command");
 			continue;

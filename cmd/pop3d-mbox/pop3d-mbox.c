@@ -25,12 +25,11 @@
 #include "line.h"
 #include "log.h"
 #include "opt.h"
-#include "maildir.h"
+#include "mboxhalf.h"
 #include "rc.h"
 #include "pop3d-mbox.h"
 
 #define USAGE "pop3d-mbox [ -v verbosity ] [ maildir ]"
-#define dieusage() strerr_dieusage(RC_PERM, USAGE)
 
 #define LOCKFILE "chainmail-pop3.lock"
 
@@ -41,18 +40,18 @@ static char inbuf[BUFFER_INSIZE], outbuf[65536];
 void
 mbox_deadline(struct mbox *s)
 {
-	line_deadline(&s->deadline, s->timeout);
+	line_deadline(&s->io.deadline, s->io.timeout);
 }
 
 void
 mbox_bye(struct mbox *s, char const *event, int rc)
 {
-	buffer_timed_flush_g(&s->out, &s->deadline);
-	if (s->verbosity) {
+	buffer_timed_flush_g(&s->io.out, &s->io.deadline);
+	if (s->io.verbosity) {
 		char n[128];
 		snprintf(n, sizeof n, " messages=%zu retrieved=%lu deleted=%lu", s->n, s->nretrieved,
 		    !strcmp(event, "quit") ? s->ndeleted : 0UL);
-		strerr_warni("session=", s->sessionid, " user=", s->user, " event=", event, n);
+		strerr_warni("session=", s->io.sessionid, " user=", s->user, " event=", event, n);
 	}
 	_exit(rc);
 }
@@ -61,7 +60,7 @@ mbox_bye(struct mbox *s, char const *event, int rc)
 static void
 lost(struct mbox *s)
 {
-	if (s->verbosity)
+	if (s->io.verbosity)
 		strerr_warnwu1sys("write to client");
 	_exit(RC_CLIENT);
 }
@@ -69,65 +68,37 @@ lost(struct mbox *s)
 void
 mbox_put(struct mbox *s, char const *d, size_t len)
 {
-	if (buffer_timed_put_g(&s->out, d, len, &s->deadline) < len)
+	if (buffer_timed_put_g(&s->io.out, d, len, &s->io.deadline) < len)
 		lost(s);
 }
 
 void
 mbox_reply(struct mbox *s, char const *r)
 {
-	if (!line_reply(&s->out, r, strlen(r), &s->deadline, s->sessionid, s->verbosity))
-		lost(s);
+	pop3sess_reply(&s->io, r);
 }
 
 void
 mbox_error(struct mbox *s, char const *r)
 {
-	if (++s->errors >= s->maxerrors) {
-		char buf[256];
-		snprintf(buf, sizeof buf, "%s (too many errors, closing connection)", r);
-		mbox_reply(s, buf);
-		mbox_bye(s, "toomanyerrors", RC_CLIENT);
-	}
-	mbox_reply(s, r);
+	pop3sess_error(&s->io, r);
+}
+
+/* pop3sess's end of the session. RFC 1939 3: an autologout does not
+ * enter the UPDATE state, nor does a dropped connection: neither
+ * deletes anything */
+static void
+bye_cb(void *s, char const *event, int rc)
+{
+	mbox_bye(s, event, rc);
 }
 
 size_t
 mbox_getline(struct mbox *s)
 {
-	size_t w;
+	size_t w = pop3sess_getline(&s->io);
 
-	/* PIPELINING: answer a batch only when we would wait for more */
-	if (!line_waiting(&s->in) && !buffer_timed_flush_g(&s->out, &s->deadline))
-		lost(s);
-	mbox_deadline(s);
-	/* RFC 1939 3: an autologout does not enter the UPDATE state, nor
-	 * does a dropped connection: neither deletes anything */
-	switch (line_get(&s->in, s->line, s->linemax + 1, &w, &s->deadline, 0)) {
-	case LINE_OK:
-		break;
-	case LINE_TIMEOUT:
-		mbox_reply(s, "-ERR autologout: idle for too long");
-		mbox_bye(s, "timeout", RC_CLIENT);
-		break;
-	case LINE_TOOLONG:
-		mbox_reply(s, "-ERR line too long");
-		mbox_bye(s, "linetoolong", RC_CLIENT);
-		break;
-	case LINE_EOF:
-		mbox_bye(s, "eof", RC_CLIENT);
-		break;
-	default:
-		if (s->verbosity)
-			strerr_warnwu1sys("read from client");
-		_exit(RC_CLIENT);
-	}
-	w = line_chomp(s->line, w);
-	if (s->verbosity >= 2) {
-		char esc[LOG_ESC_MAX * 4 + 1];
-		log_esc(esc, sizeof esc, s->line, w);
-		strerr_warni4x("session=", s->sessionid, " command=", esc);
-	}
+	pop3sess_logline(&s->io, w, w);
 	return w;
 }
 
@@ -143,7 +114,7 @@ handoff(struct mbox *s)
 
 	if (n < 0)
 		strerr_diefu1sys(RC_TEMP, "write to the pre-authentication half");
-	if (n && buffer_putnoflush(&s->in, buf, (size_t)n) < (size_t)n)
+	if (n && buffer_putnoflush(&s->io.in, buf, (size_t)n) < (size_t)n)
 		strerr_dief1x(RC_TEMP, "pipelined input too long");
 }
 
@@ -151,7 +122,7 @@ static void
 fail(struct mbox *s, char const *r, char const *what)
 {
 	mbox_reply(s, r);
-	buffer_timed_flush_g(&s->out, &s->deadline);
+	buffer_timed_flush_g(&s->io.out, &s->io.deadline);
 	strerr_warnwu3sys(what, " for ", s->user);
 	_exit(RC_TEMP);
 }
@@ -159,13 +130,7 @@ fail(struct mbox *s, char const *r, char const *what)
 static void
 settings(struct mbox *s)
 {
-	if (!cfg_ulong("POP3D_TIMEOUT", POP3_TIMEOUT, &s->timeout) || !s->timeout || s->timeout > 86400)
-		strerr_dieinvalid(RC_PERM, "POP3D_TIMEOUT");
-	if (!cfg_ulong("POP3D_LINEMAX", POP3_LINE_MAX, &s->linemax) ||
-	    s->linemax < 64 || s->linemax > POP3_LINE_CAP)
-		strerr_dieinvalid(RC_PERM, "POP3D_LINEMAX");
-	if (!cfg_ulong("POP3D_MAXERRORS", POP3_ERRORS_MAX, &s->maxerrors) || !s->maxerrors)
-		strerr_dieinvalid(RC_PERM, "POP3D_MAXERRORS");
+	pop3sess_settings(&s->io);
 	if (!cfg_ulong("POP3D_MAXCOMMANDS", POP3_COMMANDS_MAX, &s->maxcmds) || !s->maxcmds)
 		strerr_dieinvalid(RC_PERM, "POP3D_MAXCOMMANDS");
 	{
@@ -173,44 +138,36 @@ settings(struct mbox *s)
 		s->dovecot = strcmp(v, "0") && strcasecmp(v, "no");
 	}
 	s->user = cfg_str("USER", "unknown");
-	s->sessionid = cfg_str("POP3D_SESSION", "-");
+	s->io.sessionid = cfg_str("POP3D_SESSION", "-");
+	s->io.bye = bye_cb;
+	s->io.ctx = s;
 }
 
 int
 main(int argc, char const *const *argv)
 {
 	static struct mbox s;
+	char const *arg, *dir, *what;
 	int n;
-	char const *dir;
 	char buf[128];
 	int lockfd;
 	struct flock fl;
 
 	PROG = "pop3d-mbox";
-	s.verbosity = 1;
-	n = opt_verbosity(argc, argv, &s.verbosity);
-	if (n < 0 || argc - n > 1)
-		dieusage();
-	argc -= n;
-	argv += n;
+	s.io.verbosity = 1;
+	arg = mboxhalf_args(argc, argv, &s.io.verbosity, USAGE);
 	settings(&s);
 	signal(SIGPIPE, SIG_IGN);
-	buffer_init(&s.in, &buffer_read, 0, inbuf, sizeof inbuf);
-	buffer_init(&s.out, &buffer_write, 1, outbuf, sizeof outbuf);
+	buffer_init(&s.io.in, &buffer_read, 0, inbuf, sizeof inbuf);
+	buffer_init(&s.io.out, &buffer_write, 1, outbuf, sizeof outbuf);
 	tain_now_set_stopwatch_g();
 	mbox_deadline(&s);
 	handoff(&s);
-	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
-		strerr_diefu1sys(RC_TEMP, "set the client fds non-blocking");
-	if (!geteuid())
-		fail(&s, "-ERR [SYS/PERM] the mailbox half does not run as root", "run (as root)");
-	dir = argc ? argv[0] : cfg_str("MAILDIR", 0);
-	if (dir) {
-		int r = maildir_enter(dir);
-		if (r < 1)
-			fail(&s, "-ERR [SYS/TEMP] cannot open the mailbox",
-			    r ? "create the Maildir" : "chdir to the Maildir");
-	}
+	n = mboxhalf_enter(arg, &dir, &what);
+	if (n == MBOXHALF_ROOT)
+		fail(&s, "-ERR [SYS/PERM] the mailbox half does not run as root", what);
+	if (n == MBOXHALF_OPEN)
+		fail(&s, "-ERR [SYS/TEMP] cannot open the mailbox", what);
 	lockfd = open(LOCKFILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lockfd < 0)
 		fail(&s, "-ERR [SYS/TEMP] cannot lock the mailbox", "open " LOCKFILE);
@@ -227,10 +184,10 @@ main(int argc, char const *const *argv)
 		fail(&s, "-ERR [SYS/TEMP] cannot read the mailbox", "read the Maildir");
 	snprintf(buf, sizeof buf, "+OK maildrop has %zu messages (%llu octets)", s.n, s.totalwire);
 	mbox_reply(&s, buf);
-	if (s.verbosity) {
+	if (s.io.verbosity) {
 		char f[64];
 		snprintf(f, sizeof f, " messages=%zu octets=%llu", s.n, s.totalwire);
-		strerr_warni("session=", s.sessionid, " user=", s.user, " event=open", f);
+		strerr_warni("session=", s.io.sessionid, " user=", s.user, " event=open", f);
 	}
 	mbox_session(&s);
 	return RC_OK;

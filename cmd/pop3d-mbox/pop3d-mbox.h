@@ -11,6 +11,7 @@
 #include <skalibs/tai.h>
 
 #include "pop3.h"
+#include "pop3sess.h"
 
 #define NAME_MAX_ 255		/* a Maildir file name */
 #define READ_CHUNK 32768	/* bytes of a message read at once */
@@ -26,15 +27,11 @@ struct msg {
 };
 
 struct mbox {
+	struct pop3sess io;		/* the client, the session id, verbosity */
 	/* settings */
-	unsigned int verbosity;
 	char const *user;		/* for quota and logs */
-	unsigned long timeout;
-	unsigned long linemax;
-	unsigned long maxerrors;
 	unsigned long maxcmds;
 	int dovecot;			/* POP3D_DOVECOT_UIDL: read dovecot-uidlist */
-	char const *sessionid;
 
 	/* the mailbox */
 	struct msg *msgs;
@@ -46,12 +43,7 @@ struct mbox {
 	unsigned long long totalwire;
 	unsigned long nretrieved;
 
-	buffer in;
-	buffer out;
-	tain deadline;
-	unsigned long errors;
 	unsigned long commands;
-	char line[POP3_LINE_CAP + 1];
 };
 
 /* pop3d-mbox.c: the client. The replies exit on a write error. */

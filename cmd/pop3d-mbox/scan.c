@@ -163,7 +163,7 @@ scan_new(struct mbox *s)
 				nm = to + 4;
 			else if (errno == ENOENT)
 				continue;	/* taken by another reader */
-			else if (s->verbosity)
+			else if (s->io.verbosity)
 				strerr_warnwu4sys("move ", from, " to ", to);
 		}
 		pop3_mdname(nm, &md);

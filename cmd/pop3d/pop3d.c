@@ -26,6 +26,8 @@
 #include "log.h"
 #include "opt.h"
 #include "pop3.h"
+#include "pop3sess.h"
+#include "prelogin.h"
 #include "noroot.h"
 #include "rc.h"
 #include "saslplain.h"
@@ -35,128 +37,87 @@
 #define dieusage() strerr_dieusage(RC_PERM, USAGE)
 
 #define HANDOFF_FD 4	/* the mailbox half says "I have the client" here */
-#define STLS_TIMEOUT 60	/* seconds for tlsd to report the handshake */
 
 struct pop3d {
+	struct pop3sess io;		/* the client, the session id, verbosity */
 	/* settings */
-	unsigned int verbosity;
 	char const *const *prog;	/* checkpassword program and its argv */
-	unsigned long timeout;
-	unsigned long linemax;
-	unsigned long maxerrors;
 	unsigned long maxauthfail;
 	unsigned long maxcmds;
 	int plainok;			/* POP3_PLAINTEXT_LOGIN: logins without TLS */
 	char const *remoteip;
-	char sessionid[32];
+	char sessionbuf[32];		/* io.sessionid */
 
 	struct ucspitls tls;
-	buffer in;
-	buffer out;
-	tain deadline;
 
-	unsigned long errors;
 	unsigned long authfails;
 	unsigned long commands;
 	size_t userlen;			/* USER given: its length, else 0 */
 	char user[POP3_USER_MAX + 1];
-	char line[POP3_LINE_CAP + 1];
 };
 
 static char inbuf[BUFFER_INSIZE], outbuf[BUFFER_OUTSIZE];
 
-/* The client does not take our replies: nothing more to say. */
-static void
-lost(struct pop3d *s)
-{
-	if (s->verbosity)
-		strerr_warnwu1sys("write to client");
-	_exit(RC_CLIENT);
-}
-
 static void
 flush(struct pop3d *s)
 {
-	if (!buffer_timed_flush_g(&s->out, &s->deadline))
-		lost(s);
+	pop3sess_flush(&s->io);
 }
 
 static void
 reply(struct pop3d *s, char const *r)
 {
-	if (!line_reply(&s->out, r, strlen(r), &s->deadline, s->sessionid, s->verbosity))
-		lost(s);
+	pop3sess_reply(&s->io, r);
 }
 
 static void
 bye(struct pop3d *s, char const *event, int rc)
 {
 	flush(s);
-	if (s->verbosity) {
+	if (s->io.verbosity) {
 		char n[64];
-		snprintf(n, sizeof n, " errors=%lu authfails=%lu", s->errors, s->authfails);
-		strerr_warni("session=", s->sessionid, " event=", event, n);
+		snprintf(n, sizeof n, " errors=%lu authfails=%lu", s->io.errors, s->authfails);
+		strerr_warni("session=", s->io.sessionid, " event=", event, n);
 	}
 	_exit(rc);
+}
+
+/* pop3sess's end of the session; at the end of input only the event */
+static void
+bye_cb(void *p, char const *event, int rc)
+{
+	struct pop3d *s = p;
+
+	if (!strcmp(event, "eof")) {
+		if (s->io.verbosity)
+			strerr_warni3x("session=", s->io.sessionid, " event=eof");
+		_exit(rc);
+	}
+	bye(s, event, rc);
 }
 
 /* A client error: the reply, and after too many the end. */
 static void
 error(struct pop3d *s, char const *r)
 {
-	if (++s->errors >= s->maxerrors) {
-		char buf[256];
-		snprintf(buf, sizeof buf, "%s (too many errors, closing connection)", r);
-		reply(s, buf);
-		bye(s, "toomanyerrors", RC_CLIENT);
-	}
-	reply(s, r);
+	pop3sess_error(&s->io, r);
 }
 
 /* One line from the client, CRLF removed; secret: never log it. */
 static size_t
 getline_(struct pop3d *s, int secret)
 {
-	size_t w;
+	size_t w = pop3sess_getline(&s->io);
+	size_t show = w;
 
-	/* PIPELINING: answer a batch only when we would wait for more */
-	if (!line_waiting(&s->in))
-		flush(s);
-	line_deadline(&s->deadline, s->timeout);
-	switch (line_get(&s->in, s->line, s->linemax + 1, &w, &s->deadline, 0)) {
-	case LINE_OK:
-		break;
-	case LINE_TIMEOUT:
-		reply(s, "-ERR autologout: idle for too long");
-		bye(s, "timeout", RC_CLIENT);
-		break;
-	case LINE_TOOLONG:
-		reply(s, "-ERR line too long");
-		bye(s, "linetoolong", RC_CLIENT);
-		break;
-	case LINE_EOF:
-		if (s->verbosity)
-			strerr_warni3x("session=", s->sessionid, " event=eof");
-		_exit(RC_CLIENT);
-	default:
-		if (s->verbosity)
-			strerr_warnwu1sys("read from client");
-		_exit(RC_CLIENT);
-	}
-	w = line_chomp(s->line, w);
-	if (s->verbosity >= 2) {
-		char esc[LOG_ESC_MAX * 4 + 1];
-		size_t show = w;
-		if (secret)
-			show = 0;
-		else if (w >= 5 && !strncasecmp(s->line, "PASS ", 5))
-			show = 4;
-		else if (w >= 5 && !strncasecmp(s->line, "AUTH ", 5))
-			for (show = 5; show < w && s->line[show] != ' '; show++)
-				;
-		log_esc(esc, sizeof esc, s->line, show);
-		strerr_warni("session=", s->sessionid, " command=", esc, show < w ? " ********" : "");
-	}
+	if (secret)
+		show = 0;
+	else if (w >= 5 && !strncasecmp(s->io.line, "PASS ", 5))
+		show = 4;
+	else if (w >= 5 && !strncasecmp(s->io.line, "AUTH ", 5))
+		for (show = 5; show < w && s->io.line[show] != ' '; show++)
+			;
+	pop3sess_logline(&s->io, w, show);
 	return w;
 }
 
@@ -194,15 +155,15 @@ loginok(struct pop3d *s)
 static int
 check(struct pop3d *s, char const *pass, size_t plen, char const *mech)
 {
-	char const *env[] = { "POP3D_SESSION", s->sessionid, 0 };
+	char const *env[] = { "POP3D_SESSION", s->io.sessionid, 0 };
 	struct handoff h = { .argv = s->prog, .fd = HANDOFF_FD, .fdvar = "POP3D_HANDOFF_FD",
-	    .env = env, .verbosity = s->verbosity, .session = s->sessionid, .mech = mech,
+	    .env = env, .verbosity = s->io.verbosity, .session = s->io.sessionid, .mech = mech,
 	    .tls = s->tls.active };
 	struct iovec v[2];
 	int r;
 
 	flush(s);	/* our replies go out before the child's */
-	buffer_rpeek(&s->in, v);
+	buffer_rpeek(&s->io.in, v);
 	r = handoff_login(&h, s->user, s->userlen, pass, plen, v, 2);
 	if (r == HANDOFF_TAKEN)
 		_exit(handoff_wait(&h));
@@ -219,10 +180,10 @@ login(struct pop3d *s, char const *pass, size_t plen, char const *mech)
 		r = 1;
 	else
 		r = check(s, pass, plen, mech);
-	if (s->verbosity) {
+	if (s->io.verbosity) {
 		char esc[LOG_ESC_MAX * 4 + 1];
 		log_esc(esc, sizeof esc, s->user, s->userlen);
-		strerr_warni("session=", s->sessionid, " event=auth ip=", s->remoteip, " user=\"", esc,
+		strerr_warni("session=", s->io.sessionid, " event=auth ip=", s->remoteip, " user=\"", esc,
 		    "\" mech=", mech, " result=", r == 1 ? "fail" : "tempfail");
 	}
 	s->userlen = 0;
@@ -267,7 +228,7 @@ do_pass(struct pop3d *s, struct pop3_cmd const *c)
 		return;
 	}
 	login(s, c->rest, c->restlen, "USER");
-	explicit_bzero(s->line, sizeof s->line);
+	explicit_bzero(s->io.line, sizeof s->io.line);
 }
 
 /* AUTH PLAIN (RFC 5034 with RFC 4616). */
@@ -300,14 +261,14 @@ do_auth(struct pop3d *s, struct pop3_cmd const *c)
 	} else {
 		reply(s, "+ ");
 		irlen = getline_(s, 1);
-		ir = s->line;
+		ir = s->io.line;
 		if (irlen == 1 && ir[0] == '*') {
 			error(s, "-ERR authentication cancelled");
 			return;
 		}
 	}
 	r = saslplain_decode(buf, sizeof buf, ir, irlen, &cred);
-	explicit_bzero(s->line, sizeof s->line);
+	explicit_bzero(s->io.line, sizeof s->io.line);
 	if (r == SASLPLAIN_BASE64) {
 		error(s, "-ERR invalid base64 data");
 		return;
@@ -342,25 +303,13 @@ do_stls(struct pop3d *s, struct pop3_cmd const *c)
 	}
 	reply(s, "+OK begin TLS negotiation");
 	flush(s);
-	{
-		tain d;
-		tain_now_g();
-		tain_addsec_g(&d, STLS_TIMEOUT);
-		if (!ucspitls_start(&s->tls, &d)) {
-			if (s->verbosity)
-				strerr_warnwu1sys("start TLS");
-			_exit(RC_CLIENT);
-		}
-	}
+	prelogin_starttls(&s->tls, s->io.verbosity, s->io.sessionid);
 	/* CVE-2011-0411: nothing read before the handshake is used; and the
 	 * session starts over (RFC 2595 4) */
-	buffer_init(&s->in, &buffer_read, 0, inbuf, sizeof inbuf);
-	buffer_init(&s->out, &buffer_write, 1, outbuf, sizeof outbuf);
+	buffer_init(&s->io.in, &buffer_read, 0, inbuf, sizeof inbuf);
+	buffer_init(&s->io.out, &buffer_write, 1, outbuf, sizeof outbuf);
 	s->userlen = 0;
 	s->user[0] = 0;
-	if (s->verbosity)
-		strerr_warni("session=", s->sessionid, " event=starttls protocol=", s->tls.protocol,
-		    " cipher=", s->tls.cipher);
 }
 
 static void
@@ -376,11 +325,11 @@ session(struct pop3d *s)
 			reply(s, "-ERR too many commands without a login, closing connection");
 			bye(s, "toomanycommands", RC_CLIENT);
 		}
-		if (memchr(s->line, 0, len)) {
+		if (memchr(s->io.line, 0, len)) {
 			error(s, "-ERR NUL byte in command line");
 			continue;
 		}
-		ok = pop3_parse(s->line, len, &c);
+		ok = pop3_parse(s->io.line, len, &c);
 		if (!ok && c.verb == POP3_UNKNOWN) {
 			error(s, "-ERR unknown command");
 			continue;
@@ -425,24 +374,10 @@ session(struct pop3d *s)
 static void
 settings(struct pop3d *s)
 {
-	char const *p;
-
-	if (!cfg_ulong("POP3D_TIMEOUT", POP3_TIMEOUT, &s->timeout) || !s->timeout || s->timeout > 86400)
-		strerr_dieinvalid(RC_PERM, "POP3D_TIMEOUT");
-	if (!cfg_ulong("POP3D_LINEMAX", POP3_LINE_MAX, &s->linemax) ||
-	    s->linemax < 64 || s->linemax > POP3_LINE_CAP)
-		strerr_dieinvalid(RC_PERM, "POP3D_LINEMAX");
-	if (!cfg_ulong("POP3D_MAXERRORS", POP3_ERRORS_MAX, &s->maxerrors) || !s->maxerrors)
-		strerr_dieinvalid(RC_PERM, "POP3D_MAXERRORS");
-	if (!cfg_ulong("POP3D_MAXAUTHFAIL", POP3_AUTHFAIL_MAX, &s->maxauthfail) || !s->maxauthfail)
-		strerr_dieinvalid(RC_PERM, "POP3D_MAXAUTHFAIL");
-	if (!cfg_ulong("POP3D_AUTHCOMMANDS", POP3_AUTHCMDS_MAX, &s->maxcmds) || !s->maxcmds)
-		strerr_dieinvalid(RC_PERM, "POP3D_AUTHCOMMANDS");
+	pop3sess_settings(&s->io);
+	prelogin_limits("POP3D", POP3_AUTHFAIL_MAX, &s->maxauthfail, POP3_AUTHCMDS_MAX, &s->maxcmds);
 	s->remoteip = client_var("REMOTEIP", "unknown");
-	p = cfg_str("POP3_PLAINTEXT_LOGIN", 0);
-	/* no exemption for loopback: a proxy on this host makes every
-	 * remote client look local */
-	s->plainok = p && *p && strcmp(p, "0") && strcasecmp(p, "no");
+	s->plainok = prelogin_plainok("POP3_PLAINTEXT_LOGIN");
 }
 
 int
@@ -453,8 +388,8 @@ main(int argc, char const *const *argv)
 
 	PROG = "pop3d";
 	noroot();
-	s.verbosity = 1;
-	n = opt_verbosity(argc, argv, &s.verbosity);
+	s.io.verbosity = 1;
+	n = opt_verbosity(argc, argv, &s.io.verbosity);
 	if (n < 0 || n >= argc)
 		dieusage();
 	s.prog = argv + n;
@@ -462,14 +397,17 @@ main(int argc, char const *const *argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (ndelay_on(0) < 0 || ndelay_on(1) < 0)
 		strerr_diefu1sys(RC_TEMP, "set the socket non-blocking");
-	buffer_init(&s.in, &buffer_read, 0, inbuf, sizeof inbuf);
-	buffer_init(&s.out, &buffer_write, 1, outbuf, sizeof outbuf);
-	client_sessionid(s.sessionid, sizeof s.sessionid);
+	buffer_init(&s.io.in, &buffer_read, 0, inbuf, sizeof inbuf);
+	buffer_init(&s.io.out, &buffer_write, 1, outbuf, sizeof outbuf);
+	client_sessionid(s.sessionbuf, sizeof s.sessionbuf);
+	s.io.sessionid = s.sessionbuf;
+	s.io.bye = bye_cb;
+	s.io.ctx = &s;
 	ucspitls_init(&s.tls);
 	tain_now_set_stopwatch_g();
-	line_deadline(&s.deadline, s.timeout);
-	if (s.verbosity)
-		strerr_warni("session=", s.sessionid, " event=connect ip=", s.remoteip,
+	line_deadline(&s.io.deadline, s.io.timeout);
+	if (s.io.verbosity)
+		strerr_warni("session=", s.io.sessionid, " event=connect ip=", s.remoteip,
 		    s.tls.active ? " tls=1" : " tls=0");
 	session(&s);
 	return RC_OK;
