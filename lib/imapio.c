@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "imapio.h"
+#include "imapparse.h"
 
 void
 imapio_init(struct imapio *io, int rfd, int wfd, unsigned int timeout)
@@ -222,4 +223,22 @@ imapio_getline(struct imapio *io, char *dst, size_t max)
 		len--;
 	dst[len] = 0;
 	return (long)len;
+}
+
+int
+imapio_next(struct imapio *io, struct imap_parser *p)
+{
+	size_t used;
+	int r;
+
+	if (io->inpos == io->inlen) {
+		int n = imapio_fill(io, -1);
+		if (n < 0 && errno == ETIMEDOUT)
+			return IMAPIO_TIMEOUT;
+		if (n <= 0)
+			return IMAPIO_EOF;
+	}
+	r = imap_parser_feed(p, io->in + io->inpos, io->inlen - io->inpos, &used);
+	io->inpos += used;
+	return r;
 }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+struct imap_parser;
+
 #define IMAPIO_INSIZE	16384
 #define IMAPIO_OUTSIZE	65536
 
@@ -40,5 +42,13 @@ int imapio_read(struct imapio *, char *dst, size_t n);
  * Returns its length, -1 on error or EOF (errno: 0 at EOF, ERANGE when
  * longer than max - 1 bytes: the rest of the line is then skipped). */
 long imapio_getline(struct imapio *, char *dst, size_t max);
+/* The command parser's next step (imapparse.h) on the buffered input:
+ * when all of it is used, first read more with the timeout (the caller
+ * sends its queued output before that). Returns what imap_parser_feed
+ * returns (IMAP_PARSE_*), or IMAPIO_TIMEOUT when nothing came in time,
+ * IMAPIO_EOF at end of input or on a read error. */
+#define IMAPIO_EOF	(-2)
+#define IMAPIO_TIMEOUT	(-3)
+int imapio_next(struct imapio *, struct imap_parser *);
 
 #endif

@@ -229,6 +229,40 @@ rescan(struct folder *f, unsigned char **recent)
 	return 1;
 }
 
+/* Add the scanned messages whose UID is above after (0: every one that
+ * has a UID), marking and counting those in recent. Returns how many it
+ * added, -1 on failure. */
+static long
+addscanned(struct folder *f, unsigned char const *recent, unsigned long after)
+{
+	long added = 0;
+
+	for (size_t i = 0; i < f->scan.n; i++) {
+		unsigned long uid = uidlist_find(&f->ul, mdscan_unique(&f->scan, i), f->scan.e[i].ulen);
+		if (uid <= after)
+			continue;
+		if (!addmsg(f, uid, mdscan_name(&f->scan, i),
+		    f->scan.e[i].flags | (recent && recent[i] ? MF_RECENT : 0), f->scan.e[i].kw))
+			return -1;
+		if (recent && recent[i])
+			f->recent++;
+		added++;
+	}
+	return added;
+}
+
+/* m's flags and keywords as the scan sc now has them (entry k): another
+ * session or client may have changed them. */
+static void
+takeflags(struct msg *m, struct mdscan const *sc, size_t k)
+{
+	if ((m->flags & ~MF_RECENT) != sc->e[k].flags || m->kw != sc->e[k].kw) {
+		m->flags = (unsigned char)((m->flags & MF_RECENT) | sc->e[k].flags);
+		m->kw = sc->e[k].kw;
+		m->flagsdirty = 1;
+	}
+}
+
 int
 folder_open(struct session *s, struct folder *f, char const *name, size_t len, int readonly)
 {
@@ -252,17 +286,9 @@ folder_open(struct session *s, struct folder *f, char const *name, size_t len, i
 		return 0;
 	if (!rescan(f, &recent))
 		return 0;
-	for (size_t i = 0; i < f->scan.n; i++) {
-		unsigned long uid = uidlist_find(&f->ul, mdscan_unique(&f->scan, i), f->scan.e[i].ulen);
-		if (!uid)
-			continue;
-		if (!addmsg(f, uid, mdscan_name(&f->scan, i),
-		    f->scan.e[i].flags | (recent && recent[i] ? MF_RECENT : 0), f->scan.e[i].kw)) {
-			free(recent);
-			return 0;
-		}
-		if (recent && recent[i])
-			f->recent++;
+	if (addscanned(f, recent, 0) < 0) {
+		free(recent);
+		return 0;
 	}
 	free(recent);
 	if (f->n)
@@ -277,8 +303,7 @@ folder_sync(struct session *s, struct folder *f, int force)
 	unsigned char *recent = 0;
 	unsigned long maxuid = f->n ? f->m[f->n - 1].uid : 0;
 	size_t oldn = f->n, missing = 0;
-	struct msg *added = 0;
-	size_t nadded = 0;
+	long added;
 
 	if (f->scantime && !dirmtime(f->dir, "cur")) {
 		struct stat st;
@@ -316,11 +341,7 @@ folder_sync(struct session *s, struct folder *f, int force)
 			free(recent);
 			return 0;
 		}
-		if ((m->flags & ~MF_RECENT) != f->scan.e[k].flags || m->kw != f->scan.e[k].kw) {
-			m->flags = (unsigned char)((m->flags & MF_RECENT) | f->scan.e[k].flags);
-			m->kw = f->scan.e[k].kw;
-			m->flagsdirty = 1;
-		}
+		takeflags(m, &f->scan, (size_t)k);
 	}
 	if (missing) {
 		/* a file renamed while we read the directory may have been
@@ -335,11 +356,7 @@ folder_sync(struct session *s, struct folder *f, int force)
 				k = mdscan_find(&again, m->name + 4, m->ulen);
 				if (k >= 0) {
 					setname(m, mdscan_name(&again, (size_t)k));
-					if ((m->flags & ~MF_RECENT) != again.e[k].flags || m->kw != again.e[k].kw) {
-						m->flags = (unsigned char)((m->flags & MF_RECENT) | again.e[k].flags);
-						m->kw = again.e[k].kw;
-						m->flagsdirty = 1;
-					}
+					takeflags(m, &again, (size_t)k);
 				} else
 					m->gone = 1;
 			}
@@ -347,23 +364,12 @@ folder_sync(struct session *s, struct folder *f, int force)
 		mdscan_free(&again);
 	}
 	/* new messages: UIDs above all we know, in UID order */
-	for (size_t i = 0; i < f->scan.n; i++) {
-		unsigned long uid = uidlist_find(&f->ul, mdscan_unique(&f->scan, i), f->scan.e[i].ulen);
-		if (uid <= maxuid)
-			continue;
-		if (!addmsg(f, uid, mdscan_name(&f->scan, i),
-		    f->scan.e[i].flags | (recent && recent[i] ? MF_RECENT : 0), f->scan.e[i].kw)) {
-			free(recent);
-			return 0;
-		}
-		if (recent && recent[i])
-			f->recent++;
-		nadded++;
-	}
-	(void)added;
+	added = addscanned(f, recent, maxuid);
 	free(recent);
-	if (nadded)
-		qsort(f->m + oldn, nadded, sizeof *f->m, cmpmsg);
+	if (added < 0)
+		return 0;
+	if (added)
+		qsort(f->m + oldn, (size_t)added, sizeof *f->m, cmpmsg);
 	return 1;
 }
 
@@ -408,27 +414,30 @@ msg_outflags(struct session *s, struct folder *f, size_t i)
 	out(s, ")", 1);
 }
 
-void
-folder_outflags(struct session *s, struct folder *f)
+/* The folder's keywords, each after a space, for a flag list. */
+static void
+outkeywords(struct session *s, struct folder const *f)
 {
-	f->kwknown = kwdefined(f);
-	outs(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
 	for (int j = 0; j < KEYWORDS_MAX; j++)
 		if (f->kw.name[j][0]) {
 			out(s, " ", 1);
 			outs(s, f->kw.name[j]);
 		}
+}
+
+void
+folder_outflags(struct session *s, struct folder *f)
+{
+	f->kwknown = kwdefined(f);
+	outs(s, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	outkeywords(s, f);
 	outs(s, ")\r\n");
 	if (f->readonly) {
 		outs(s, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
 		return;
 	}
 	outs(s, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-	for (int j = 0; j < KEYWORDS_MAX; j++)
-		if (f->kw.name[j][0]) {
-			out(s, " ", 1);
-			outs(s, f->kw.name[j]);
-		}
+	outkeywords(s, f);
 	outs(s, " \\*)] Flags permitted\r\n");
 }
 

@@ -3,7 +3,6 @@
  * Maildir; it takes the client from the pre-authentication half (imapd)
  * over the hand-off socket, answers the tagged OK of the login, and runs
  * the authenticated and selected states of RFC 3501. */
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -328,22 +327,17 @@ session(struct session *s)
 	struct imap_parser *p = &s->p;
 
 	for (;;) {
-		size_t used;
 		int r;
 
-		if (s->io.inpos == s->io.inlen) {
-			int n;
+		if (s->io.inpos == s->io.inlen)
 			flush(s);
-			n = imapio_fill(&s->io, -1);
-			if (n < 0 && errno == ETIMEDOUT) {
-				outs(s, "* BYE Autologout: idle for too long\r\n");
-				die_client(s, "timeout");
-			}
-			if (n <= 0)
-				die_client(s, "eof");
+		r = imapio_next(&s->io, p);
+		if (r == IMAPIO_TIMEOUT) {
+			outs(s, "* BYE Autologout: idle for too long\r\n");
+			die_client(s, "timeout");
 		}
-		r = imap_parser_feed(p, s->io.in + s->io.inpos, s->io.inlen - s->io.inpos, &used);
-		s->io.inpos += used;
+		if (r == IMAPIO_EOF)
+			die_client(s, "eof");
 		switch (r) {
 		case IMAP_PARSE_DONE:
 			dispatch(s);

@@ -367,22 +367,17 @@ session(struct imapd *s)
 	struct imap_parser *p = &s->p;
 
 	for (;;) {
-		size_t used;
 		int r;
 
-		if (s->io.inpos == s->io.inlen) {
-			int n;
+		if (s->io.inpos == s->io.inlen)
 			flush(s);
-			n = imapio_fill(&s->io, -1);
-			if (n < 0 && errno == ETIMEDOUT) {
-				say(s, "* BYE Autologout: idle for too long", 0, 0);
-				bye(s, "timeout", RC_CLIENT);
-			}
-			if (n <= 0)
-				bye(s, "eof", RC_CLIENT);
+		r = imapio_next(&s->io, p);
+		if (r == IMAPIO_TIMEOUT) {
+			say(s, "* BYE Autologout: idle for too long", 0, 0);
+			bye(s, "timeout", RC_CLIENT);
 		}
-		r = imap_parser_feed(p, s->io.in + s->io.inpos, s->io.inlen - s->io.inpos, &used);
-		s->io.inpos += used;
+		if (r == IMAPIO_EOF)
+			bye(s, "eof", RC_CLIENT);
 		switch (r) {
 		case IMAP_PARSE_DONE:
 			command(s);

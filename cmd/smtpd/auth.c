@@ -36,14 +36,9 @@ check(struct smtpd *s, char const *user, size_t ulen, char const *pass, size_t p
 	int p[2], wstat;
 	pid_t pid;
 
-	if (pipe(p) < 0)
+	pid = smtpd_pipefork(p);
+	if (pid < 0)
 		return RC_TEMP;
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return RC_TEMP;
-	}
 	if (!pid) {
 		char const *const *argv = s->authargv;
 		int nul = open("/dev/null", O_RDWR), fd = fcntl(p[0], F_DUPFD, 10);
@@ -56,10 +51,7 @@ check(struct smtpd *s, char const *user, size_t ulen, char const *pass, size_t p
 			close(p[0]);
 		if (nul > 3)
 			close(nul);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], (char *const *)argv);
-		strerr_warnwu2sys("exec ", argv[0]);
-		_exit(RC_TEMP);
+		smtpd_exec(argv);
 	}
 	close(p[0]);
 	/* both fit in a pipe buffer: no deadlock */

@@ -60,6 +60,30 @@ smtpd_wait(pid_t pid, unsigned int secs, int *wstat)
 	return 0;
 }
 
+pid_t
+smtpd_pipefork(int p[2])
+{
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+	return pid;
+}
+
+void
+smtpd_exec(char const *const *argv)
+{
+	signal(SIGPIPE, SIG_DFL);	/* ignored only for smtpd itself */
+	execvp(argv[0], (char *const *)argv);
+	strerr_warnwu2sys("exec ", argv[0]);
+	_exit(RC_TEMP);
+}
+
 /* Wait for a child at most secs seconds (then kill it, and say so when
  * it has a name): 0, 100 or 111. */
 static int
@@ -171,14 +195,9 @@ runcheck(struct smtpd *s, char const *const *argv, char const *sender, struct ad
 	time_t end = time(0) + SMTPD_CHECK_TIMEOUT, now;
 
 	out[0] = 0;
-	if (pipe(p) < 0)
+	pid = smtpd_pipefork(p);
+	if (pid < 0)
 		return RC_TEMP;
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return RC_TEMP;
-	}
 	if (!pid) {
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0)
@@ -187,10 +206,7 @@ runcheck(struct smtpd *s, char const *const *argv, char const *sender, struct ad
 		close(p[1]);
 		close(devnull);
 		childenv(s, sender, rcpt);
-		signal(SIGPIPE, SIG_DFL);	/* ignored only for smtpd itself */
-		execvp(argv[0], (char *const *)argv);
-		strerr_warnwu2sys("exec ", argv[0]);
-		_exit(RC_TEMP);
+		smtpd_exec(argv);
 	}
 	close(p[1]);
 	r = readreply(p[0], out, max, SMTPD_CHECK_TIMEOUT);
@@ -286,10 +302,7 @@ chain_start(struct smtpd *s, struct chain *c)
 		close(fe);
 		close(fr);
 		childenv(s, s->sender.s, s->nrcpt == 1 ? &s->lastrcpt : 0);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(s->chain[0], (char *const *)s->chain);
-		strerr_warnwu2sys("exec ", s->chain[0]);
-		_exit(RC_TEMP);
+		smtpd_exec(s->chain);
 	}
 	close(m[0]);
 	close(e[0]);

@@ -134,6 +134,12 @@ void smtpd_forget(struct smtpd *);
 /* waitpid for at most secs seconds, then SIGKILL and reap. 1 exited in
  * time, 0 killed, -1 error; *wstat is the wait status. */
 int smtpd_wait(pid_t pid, unsigned int secs, int *wstat);
+/* pipe(p), then fork: the child's pid (0 in the child), or -1 (errno)
+ * with no end of the pipe left open. */
+pid_t smtpd_pipefork(int p[2]);
+/* In a child: exec argv with SIGPIPE back at its default; when that
+ * fails, say so and exit 111. Does not return. */
+void smtpd_exec(char const *const *argv);
 /* Run the RCPT checks for one recipient; writes the reply (without CRLF)
  * into reply and returns 0 accept, 100 reject, 111 defer. */
 int smtpd_checkrcpt(struct smtpd *, struct addr const *, char *reply, size_t max);
