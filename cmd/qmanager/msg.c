@@ -23,8 +23,8 @@ static void settle(struct qmanager *, struct msg *);
 
 /* ---- allocation ---- */
 
-static int
-setstr(char **field, char const *s)
+int
+qm_setstr(char **field, char const *s)
 {
 	char *p = strdup(s ? s : "");
 
@@ -55,8 +55,8 @@ qm_msg_free(struct msg *m)
 	free(m);
 }
 
-static struct msg *
-msg_new(char const *id)
+struct msg *
+qm_msg_new(char const *id)
 {
 	struct msg *m = calloc(1, sizeof *m);
 
@@ -67,8 +67,8 @@ msg_new(char const *id)
 }
 
 /* Append a recipient; its index, or -1 (ENOMEM). */
-static long
-rcpt_add(struct msg *m, unsigned int kind, unsigned int state, char const *final,
+long
+qm_rcpt_add(struct msg *m, unsigned int kind, unsigned int state, char const *final,
     char const *orig, char const *dest, char const *reason)
 {
 	struct rcpt *r;
@@ -85,16 +85,16 @@ rcpt_add(struct msg *m, unsigned int kind, unsigned int state, char const *final
 	memset(r, 0, sizeof *r);
 	r->kind = (unsigned char)kind;
 	r->state = (unsigned char)state;
-	if (!setstr(&r->final, final) || !setstr(&r->orig, orig) ||
-	    !setstr(&r->dest, dest) || !setstr(&r->reason, reason)) {
+	if (!qm_setstr(&r->final, final) || !qm_setstr(&r->orig, orig) ||
+	    !qm_setstr(&r->dest, dest) || !qm_setstr(&r->reason, reason)) {
 		rcpt_free(r);
 		return -1;
 	}
 	return (long)m->n++;
 }
 
-static int
-exists(char const *qdir, char const *sub, char const *id)
+int
+qm_exists(char const *qdir, char const *sub, char const *id)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -104,8 +104,8 @@ exists(char const *qdir, char const *sub, char const *id)
 	return lstat(path, &st) == 0;
 }
 
-static void
-unlink_q(char const *qdir, char const *sub, char const *id)
+void
+qm_unlink_q(char const *qdir, char const *sub, char const *id)
 {
 	char path[PATH_MAX];
 
@@ -328,10 +328,10 @@ finish(struct qmanager *q, struct msg *m)
 		}
 	}
 	if (m->inenv)
-		unlink_q(q->qdir, "env", m->id);
+		qm_unlink_q(q->qdir, "env", m->id);
 	if (m->innew)
-		unlink_q(q->qdir, "new", m->id);
-	unlink_q(q->qdir, "mess", m->id);
+		qm_unlink_q(q->qdir, "new", m->id);
+	qm_unlink_q(q->qdir, "mess", m->id);
 	log_line("qmanager: info: id=%s event=done delivered=%zu failed=%zu bounce=%s",
 	    m->id, ndone, nfail, bid);
 	qm_remove(q, m);
@@ -360,7 +360,7 @@ settle(struct qmanager *q, struct msg *m)
 			m->inenv = 1;
 			m->dirty = 0;
 			if (m->innew) {
-				unlink_q(q->qdir, "new", m->id);
+				qm_unlink_q(q->qdir, "new", m->id);
 				m->innew = 0;
 			}
 		} else
@@ -478,8 +478,8 @@ qm_unready(struct qmanager *q, struct msg *m, size_t i)
 }
 
 /* Record the result of an attempt on recipient i and log it. */
-static void
-rcpt_outcome(struct qmanager *q, struct msg *m, size_t i, int rc, char const *reason)
+void
+qm_rcpt_outcome(struct qmanager *q, struct msg *m, size_t i, int rc, char const *reason)
 {
 	struct rcpt *r = &m->r[i];
 	char text[QUEUE_REASON_MAX + 64];
@@ -504,7 +504,7 @@ rcpt_outcome(struct qmanager *q, struct msg *m, size_t i, int rc, char const *re
 		r->next = next < expiry ? next : expiry;
 		result = "deferred";
 	}
-	if (!setstr(&r->reason, text))
+	if (!qm_setstr(&r->reason, text))
 		log_line("qmanager: warning: id=%s out of memory", m->id);
 	m->dirty = 1;
 	log_result(q, m, i, result);
@@ -513,7 +513,7 @@ rcpt_outcome(struct qmanager *q, struct msg *m, size_t i, int rc, char const *re
 void
 qm_result(struct qmanager *q, struct msg *m, size_t i, int rc, char const *reason)
 {
-	rcpt_outcome(q, m, i, rc, reason);
+	qm_rcpt_outcome(q, m, i, rc, reason);
 	deactivate(q, m, i);
 }
 
@@ -593,8 +593,8 @@ is_dup(struct msg const *m, unsigned int kind, char const *addr, char const *mai
 /* Expand recipient i (kind unresolved) through the tables.
  * 0: done (entry i replaced, other destinations appended, and with push
  * made ready); -1 temporary, -2 permanent failure (reason set). */
-static int
-expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax, int push)
+int
+qm_expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax, int push)
 {
 	struct collect c = { 0 };
 	size_t kept = 0;
@@ -638,8 +638,8 @@ expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax, i
 			continue;
 		if (!kept) {
 			struct rcpt *r = &m->r[i];
-			if (!setstr(&r->final, d->addr) || !setstr(&r->dest, dest) ||
-			    !setstr(&r->reason, why)) {
+			if (!qm_setstr(&r->final, d->addr) || !qm_setstr(&r->dest, dest) ||
+			    !qm_setstr(&r->reason, why)) {
 				snprintf(reason, rmax, "4.3.0 out of memory");
 				collect_free(&c);
 				return -1;
@@ -649,7 +649,7 @@ expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax, i
 			r->next = q->now;
 			j = (long)i;
 		} else {
-			j = rcpt_add(m, kind, state, d->addr, m->r[i].orig, dest, why);
+			j = qm_rcpt_add(m, kind, state, d->addr, m->r[i].orig, dest, why);
 			if (j < 0) {
 				log_line("qmanager: warning: id=%s out of memory expanding", m->id);
 				break;
@@ -669,7 +669,7 @@ expand(struct qmanager *q, struct msg *m, size_t i, char *reason, size_t rmax, i
 	if (!kept) {
 		struct rcpt *r = &m->r[i];
 		r->state = QUEUE_DELIVERED;
-		setstr(&r->reason, "2.0.0 discarded or duplicate");
+		qm_setstr(&r->reason, "2.0.0 discarded or duplicate");
 	}
 	m->dirty = 1;
 	return 0;
@@ -687,7 +687,7 @@ qm_dispatch(struct qmanager *q, struct job const *j)
 	if (m->r[i].kind == QUEUE_UNRESOLVED) {
 		int ret;
 		qm_tables_check(q, 0);
-		ret = expand(q, m, i, reason, sizeof reason, 1);
+		ret = qm_expand(q, m, i, reason, sizeof reason, 1);
 		if (ret < 0) {
 			qm_result(q, m, i, ret == -1 ? RC_TEMP : RC_PERM, reason);
 			return;
@@ -734,261 +734,3 @@ qm_dispatch_remote(struct qmanager *q, struct job const *j)
 }
 
 /* ---- pick-up and start-up ---- */
-
-static struct msg *
-broken_stub(struct qmanager *q, char const *id)
-{
-	struct msg *m = msg_new(id);
-
-	if (!m)
-		return 0;
-	m->broken = 1;
-	if (!setstr(&m->sender, "") || !qm_insert(q, m)) {
-		qm_msg_free(m);
-		return 0;
-	}
-	return m;
-}
-
-/* Load env/<id>. 1 ok, 0 not (logged). */
-static int
-load_env(struct qmanager *q, char const *id)
-{
-	char path[PATH_MAX], *buf, *line, *nl;
-	struct stat st;
-	struct msg *m;
-	size_t len;
-	int version = 0;
-
-	if (!queue_path(path, sizeof path, q->qdir, "env", id, 0))
-		return 0;
-	buf = slurp_file(path, QUEUE_READ_MAX, &len, &st);
-	if (!buf) {
-		if (errno != ENOENT)
-			log_line("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
-		return 0;
-	}
-	if (!exists(q->qdir, "mess", id)) {
-		log_line("qmanager: warning: id=%s state without a message file, removed", id);
-		unlink_q(q->qdir, "env", id);
-		unlink_q(q->qdir, "new", id);
-		free(buf);
-		return 0;
-	}
-	m = msg_new(id);
-	if (!m)
-		goto bad;
-	for (line = buf; *line; line = nl) {
-		struct queue_envline l;
-		long long num = 0;
-		char *str = 0;
-		int t;
-		nl = strchr(line, '\n');
-		if (nl)
-			*nl++ = 0;
-		else
-			nl = line + strlen(line);
-		t = queue_envline_parse(line, &num, &str, &l);
-		if (t == 'v')
-			version = 1;
-		else if (t == 'q')
-			m->queued = num;
-		else if (t == 's') {
-			if (!setstr(&m->sender, str))
-				goto bad;
-		} else if (t == 'r') {
-			long k = rcpt_add(m, l.kind, l.state, l.final, l.orig, l.dest, l.reason);
-			if (k < 0)
-				goto bad;
-			m->r[k].tries = l.tries;
-			m->r[k].next = l.next;
-		} else if (*line)
-			goto bad;
-	}
-	if (!version || !m->sender || !m->n || !m->queued)
-		goto bad;
-	free(buf);
-	m->inenv = 1;
-	if (exists(q->qdir, "new", id))
-		unlink_q(q->qdir, "new", id);
-	if (!qm_insert(q, m)) {
-		qm_msg_free(m);
-		return 0;
-	}
-	qm_make_due(q, m);
-	return 1;
-bad:
-	log_line("qmanager: warning: id=%s unreadable state file %s, ignored", id, path);
-	free(buf);
-	if (m)
-		qm_msg_free(m);
-	broken_stub(q, id);
-	return 0;
-}
-
-static void
-pickup(struct qmanager *q, char const *id)
-{
-	struct queue_envparse p = QUEUE_ENVPARSE_ZERO;
-	char path[PATH_MAX], efrom[LOG_BUF], *buf;
-	struct stat st;
-	struct msg *m;
-	size_t len, off = 0;
-	enum queue_envtok t = QUEUE_ENV_MORE;
-
-	if (!queue_path(path, sizeof path, q->qdir, "new", id, 0))
-		return;
-	if (exists(q->qdir, "env", id)) {
-		/* a crash between writing env/ and removing new/ */
-		load_env(q, id);
-		return;
-	}
-	buf = slurp_file(path, QUEUE_READ_MAX, &len, &st);
-	if (!buf) {
-		if (errno != ENOENT)
-			log_line("qmanager: warning: id=%s unable to read %s: %s", id, path, strerror(errno));
-		return;
-	}
-	if (!exists(q->qdir, "mess", id)) {
-		log_line("qmanager: warning: id=%s envelope without a message file, removed", id);
-		unlink_q(q->qdir, "new", id);
-		free(buf);
-		return;
-	}
-	m = msg_new(id);
-	if (!m) {
-		free(buf);
-		return;
-	}
-	m->queued = (long long)st.st_mtime;
-	m->innew = 1;
-	while (off < len) {
-		size_t used;
-		t = queue_envparse_feed(&p, buf + off, len - off, &used);
-		off += used;
-		if (t == QUEUE_ENV_SENDER) {
-			if (!setstr(&m->sender, p.addr))
-				goto nomem;
-		} else if (t == QUEUE_ENV_RCPT) {
-			long k = rcpt_add(m, QUEUE_UNRESOLVED, QUEUE_PENDING, p.addr, p.addr, "", "");
-			if (k < 0)
-				goto nomem;
-			m->r[k].next = q->now;
-		} else if (t != QUEUE_ENV_MORE)
-			break;
-	}
-	free(buf);
-	if (t != QUEUE_ENV_END || !m->sender) {
-		log_line("qmanager: warning: id=%s malformed envelope in new/ (%s), ignored", id,
-		    queue_enverr_str(t == QUEUE_ENV_BAD ? p.err : QUEUE_ENVERR_SYNTAX));
-		qm_msg_free(m);
-		broken_stub(q, id);
-		return;
-	}
-	if (!qm_insert(q, m)) {
-		qm_msg_free(m);
-		return;
-	}
-	log_line("qmanager: info: id=%s event=new from=<%s> rcpts=%zu", id,
-	    qm_esc(efrom, sizeof efrom, m->sender), m->n);
-	/* expand now, so that recipients in one remote domain travel together */
-	for (size_t i = 0, n = m->n; i < n; i++) {
-		char reason[QUEUE_REASON_MAX];
-		int ret = expand(q, m, i, reason, sizeof reason, 0);
-		if (ret < 0)
-			rcpt_outcome(q, m, i, ret == -1 ? RC_TEMP : RC_PERM, reason);
-	}
-	qm_make_due(q, m);
-	return;
-nomem:
-	free(buf);
-	log_line("qmanager: warning: id=%s out of memory, will retry", id);
-	qm_msg_free(m);
-}
-
-/* Call f for every valid queue ID in <qdir>/<sub>. */
-static void
-each_id(struct qmanager *q, char const *sub, void (*f)(struct qmanager *, char const *))
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	if (!queue_path(path, sizeof path, q->qdir, sub, 0, 0))
-		return;
-	d = opendir(path);
-	if (!d) {
-		log_line("qmanager: warning: unable to open %s: %s", path, strerror(errno));
-		return;
-	}
-	while ((de = readdir(d)))
-		if (queue_id_valid(de->d_name))
-			f(q, de->d_name);
-	closedir(d);
-}
-
-static void
-load_one(struct qmanager *q, char const *id)
-{
-	if (!qm_find(q, id))
-		load_env(q, id);
-}
-
-static void
-scan_one(struct qmanager *q, char const *id)
-{
-	if (!qm_find(q, id))
-		pickup(q, id);
-}
-
-void
-qm_load_env(struct qmanager *q)
-{
-	each_id(q, "env", load_one);
-}
-
-void
-qm_scan_new(struct qmanager *q)
-{
-	qm_tables_check(q, 0);
-	each_id(q, "new", scan_one);
-}
-
-static void
-orphan_mess(struct qmanager *q, char const *id)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (qm_find(q, id) || exists(q->qdir, "new", id) || exists(q->qdir, "env", id))
-		return;
-	if (!queue_path(path, sizeof path, q->qdir, "mess", id, 0) || lstat(path, &st) < 0)
-		return;
-	if ((long long)st.st_mtime > q->now - QUEUE_ORPHAN_AGE)
-		return;
-	if (unlink(path) == 0)
-		log_line("qmanager: info: id=%s removed an orphaned message file", id);
-}
-
-void
-qm_cleanup(struct qmanager *q)
-{
-	char path[PATH_MAX], file[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	each_id(q, "mess", orphan_mess);
-	if (!queue_path(path, sizeof path, q->qdir, "tmp", 0, 0) || !(d = opendir(path)))
-		return;
-	while ((de = readdir(d))) {
-		struct stat st;
-		if (de->d_name[0] == '.')
-			continue;
-		if (!queue_path(file, sizeof file, q->qdir, "tmp", de->d_name, 0) ||
-		    lstat(file, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		if ((long long)st.st_mtime <= q->now - QUEUE_ORPHAN_AGE && unlink(file) == 0)
-			log_line("qmanager: info: removed a stale temporary file tmp/%s", de->d_name);
-	}
-	closedir(d);
-}

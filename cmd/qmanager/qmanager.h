@@ -129,6 +129,17 @@ int qm_ready_pop(struct ready *, struct job *);
 
 /* msg.c */
 void qm_tables_check(struct qmanager *, int force);
+/* for disk.c: a message, its recipients, its queue files */
+int qm_setstr(char **field, char const *s);
+struct msg *qm_msg_new(char const *id);
+long qm_rcpt_add(struct msg *, unsigned int kind, unsigned int state, char const *final,
+    char const *orig, char const *dest, char const *reason);
+int qm_exists(char const *qdir, char const *sub, char const *id);
+void qm_unlink_q(char const *qdir, char const *sub, char const *id);
+void qm_rcpt_outcome(struct qmanager *, struct msg *, size_t i, int rc, char const *reason);
+int qm_expand(struct qmanager *, struct msg *, size_t i, char *reason, size_t rmax, int push);
+
+/* disk.c: new/ and env/ on disk */
 void qm_load_env(struct qmanager *);
 void qm_scan_new(struct qmanager *);
 void qm_cleanup(struct qmanager *);
