@@ -142,7 +142,7 @@ int folder_status(struct session *, char const *dir, unsigned long *msgs, unsign
 /* A unique Maildir name for a new file. */
 void md_newunique(char *dst, size_t max);
 
-/* cmds.c: the authenticated state */
+/* cmds.c: the authenticated state (LIST, LSUB, STATUS: list.c) */
 void cmd_capability(struct session *);
 char const *capabilities(void);
 void cmd_create(struct session *);
@@ -160,6 +160,17 @@ void specialuse_init(struct session *);
 /* the folder for a mailbox name arg: 1 ok (dir set), 0 refused (NO sent) */
 int mailbox_arg(struct session *, struct imap_arg const *, char *name, size_t nmax, char *dir,
     size_t dmax);
+/* for list.c: does the folder exist; the subscriptions as a list of
+ * names; the SPECIAL-USE attribute of a mailbox name (or 0) */
+int mbox_exists(char const *dir);
+struct names {
+	char **v;
+	size_t n, cap;
+};
+void names_free(struct names *);
+int names_add(struct names *, char const *s, size_t len);
+int subs_read(struct names *);
+char const *specialuse(char const *name);
 
 /* select.c */
 void cmd_select(struct session *, int readonly);
